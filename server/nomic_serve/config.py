@@ -1,0 +1,199 @@
+"""All configuration, read once from the environment at start-up.
+
+Every variable is documented in the README's configuration table, and
+`tests/unit/test_config.py` fails if the table and `ENVIRONMENT` drift apart.
+The original server's variables keep their names and defaults.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from .errors import ConfigError
+
+__all__ = ["ENVIRONMENT", "PREFIX_NAMES", "Settings"]
+
+DEFAULT_TXT_MODEL = Path("models/txt/model_quantized.onnx")
+DEFAULT_TOKENIZER = Path("models/txt/tokenizer.json")
+DEFAULT_IMG_MODEL = Path("models/img/model_quantized.onnx")
+DEFAULT_CACHE_DIR = Path.home() / ".cache" / "nomic-serve"
+PREFIX_NAMES = ("search_query", "search_document", "clustering", "classification", "none")
+AVERAGING_METHODS = ("arithmetic", "geometric")
+POOLING_METHODS = ("mean", "cls")
+
+# Variable name -> one-line description; the README table is checked against these keys.
+ENVIRONMENT = {
+    "PORT": "REST port served by the Envoy sidecar",
+    "GRPC_PORT": "gRPC port of the server",
+    "GRPC_HOST": "gRPC bind address",
+    "TXT_MODEL": "text ONNX model",
+    "MODEL": "fallback for TXT_MODEL",
+    "TOKENIZER": "tokenizer.json of the text model",
+    "IMG_MODEL": "vision ONNX model",
+    "USE_GPU": "add the CUDA execution provider (CPU fallback)",
+    "AVERAGING": "default ImageStats colour averaging",
+    "DISABLE_CORS": "allow every origin",
+    "CORS_ORIGINS": "allowed origins, comma-separated",
+    "DEFAULT_PREFIX": "task prefix when a request names none",
+    "TXT_MODEL_NAME": "name reported for the text model",
+    "TXT_POOLING": "override the profile's pooling",
+    "TXT_MAX_TOKENS": "override the profile's maximum input tokens",
+    "TXT_PREFIXES": "override whether task prefixes are applied",
+    "TXT_LAYER_NORM": "override the Matryoshka layer norm",
+    "CACHE_DIR": "where the embedded model is converted and cached",
+    "INTRA_OP_THREADS": "ONNX Runtime threads per inference",
+    "INFERENCE_WORKERS": "inferences run at once",
+    "MAX_PENDING_ITEMS": "texts admitted at once before RESOURCE_EXHAUSTED",
+    "MAX_LIST_INPUTS": "most inputs in one list request",
+    "STREAM_WINDOW": "EmbedBatch items in flight per stream",
+    "GRPC_MAX_MESSAGE_MB": "largest gRPC message accepted",
+    "SHUTDOWN_GRACE_S": "seconds in-flight requests get on SIGTERM",
+    "LOG_LEVEL": "log level",
+}
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The server's configuration; build it with `Settings.from_env()`."""
+
+    port: int = 8080
+    grpc_port: int = 50051
+    grpc_host: str = "[::]"
+    txt_model: Path = DEFAULT_TXT_MODEL
+    txt_model_explicit: bool = False
+    tokenizer: Path = DEFAULT_TOKENIZER
+    tokenizer_explicit: bool = False
+    img_model: Path = DEFAULT_IMG_MODEL
+    use_gpu: bool = False
+    averaging: str = "geometric"
+    disable_cors: bool = False
+    cors_origins: str | None = None
+    default_prefix: str = "search_query"
+    txt_model_name: str | None = None
+    txt_pooling: str | None = None
+    txt_max_tokens: int | None = None
+    txt_prefixes: bool | None = None
+    txt_layer_norm: bool | None = None
+    cache_dir: Path = DEFAULT_CACHE_DIR
+    intra_op_threads: int = 0
+    inference_workers: int = 2
+    max_pending_items: int = 4096
+    max_list_inputs: int = 2048
+    stream_window: int = 64
+    grpc_max_message_mb: int = 64
+    shutdown_grace_s: float = 10.0
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Reads and checks every variable; a bad value raises ConfigError naming it."""
+        env = _Env(os.environ if environ is None else environ)
+        txt_model_raw = env.raw("TXT_MODEL") or env.raw("MODEL")
+        return cls(
+            port=env.get("PORT", _port, cls.port),
+            grpc_port=env.get("GRPC_PORT", _port, cls.grpc_port),
+            grpc_host=env.get("GRPC_HOST", str, cls.grpc_host),
+            txt_model=Path(txt_model_raw) if txt_model_raw else DEFAULT_TXT_MODEL,
+            txt_model_explicit=bool(txt_model_raw),
+            tokenizer=env.get("TOKENIZER", Path, DEFAULT_TOKENIZER),
+            tokenizer_explicit=env.raw("TOKENIZER") is not None,
+            img_model=env.get("IMG_MODEL", Path, DEFAULT_IMG_MODEL),
+            use_gpu=env.get("USE_GPU", _flag, cls.use_gpu),
+            averaging=env.get("AVERAGING", _choice(AVERAGING_METHODS), cls.averaging),
+            disable_cors=env.get("DISABLE_CORS", _flag, cls.disable_cors),
+            cors_origins=env.raw("CORS_ORIGINS"),
+            default_prefix=env.get("DEFAULT_PREFIX", _choice(PREFIX_NAMES), cls.default_prefix),
+            txt_model_name=env.raw("TXT_MODEL_NAME"),
+            txt_pooling=env.get("TXT_POOLING", _choice(POOLING_METHODS), None),
+            txt_max_tokens=env.get("TXT_MAX_TOKENS", _positive_int, None),
+            txt_prefixes=env.get("TXT_PREFIXES", _flag, None),
+            txt_layer_norm=env.get("TXT_LAYER_NORM", _flag, None),
+            cache_dir=env.get("CACHE_DIR", Path, DEFAULT_CACHE_DIR),
+            intra_op_threads=env.get("INTRA_OP_THREADS", _non_negative_int, cls.intra_op_threads),
+            inference_workers=env.get("INFERENCE_WORKERS", _positive_int, cls.inference_workers),
+            max_pending_items=env.get("MAX_PENDING_ITEMS", _positive_int, cls.max_pending_items),
+            max_list_inputs=env.get("MAX_LIST_INPUTS", _positive_int, cls.max_list_inputs),
+            stream_window=env.get("STREAM_WINDOW", _positive_int, cls.stream_window),
+            grpc_max_message_mb=env.get(
+                "GRPC_MAX_MESSAGE_MB", _positive_int, cls.grpc_max_message_mb
+            ),
+            shutdown_grace_s=env.get("SHUTDOWN_GRACE_S", _non_negative_float, cls.shutdown_grace_s),
+            log_level=env.get("LOG_LEVEL", _log_level, cls.log_level),
+        )
+
+
+class _Env:
+    """Typed access to the environment; only names listed in ENVIRONMENT may be read."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+
+    def raw(self, name: str) -> str | None:
+        assert name in ENVIRONMENT, f"{name} is not documented in ENVIRONMENT"
+        value = self._environ.get(name, "").strip()
+        return value or None
+
+    def get(self, name: str, parse: Callable[[str], T], default: T) -> T:
+        value = self.raw(name)
+        if value is None:
+            return default
+        try:
+            return parse(value)
+        except ValueError as exc:
+            raise ConfigError(f"{name}={value!r} is invalid: {exc}") from None
+
+
+def _flag(value: str) -> bool:
+    lowered = value.lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("expected 1/true or 0/false")
+
+
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise ValueError("must be at least 1")
+    return number
+
+
+def _non_negative_int(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise ValueError("must be 0 or more")
+    return number
+
+
+def _non_negative_float(value: str) -> float:
+    number = float(value)
+    if number < 0:
+        raise ValueError("must be 0 or more")
+    return number
+
+
+def _port(value: str) -> int:
+    number = int(value)
+    if not 0 <= number <= 65535:
+        raise ValueError("must be a port number, 0 to 65535")
+    return number
+
+
+def _choice(allowed: tuple[str, ...]) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        if value.lower() not in allowed:
+            raise ValueError("expected one of " + ", ".join(allowed))
+        return value.lower()
+
+    return parse
+
+
+def _log_level(value: str) -> str:
+    return _choice(("debug", "info", "warning", "error"))(value).upper()

@@ -1,0 +1,1 @@
+"""The data path: validation -> tokenization -> inference -> postprocessing, with no grpc."""

@@ -1,0 +1,113 @@
+"""ONNX Runtime sessions: padded batches in, hidden states out.
+
+Everything ORT raises is translated here, where it enters: a bad model file becomes
+ConfigError at start-up, a failed run becomes InferenceFailed for that request only.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+
+from ..errors import ConfigError, InferenceFailed
+
+__all__ = ["BatchingMode", "TextSession", "batching_mode"]
+
+log = logging.getLogger(__name__)
+
+CPU = "CPUExecutionProvider"
+CUDA = "CUDAExecutionProvider"
+# Ops that quantize activations with one scale per tensor, computed over the whole batch:
+# an input's result then depends on what shares its batch (the original's int8 finding).
+_BATCH_DEPENDENT_OPS = frozenset({"DynamicQuantizeLinear", "DynamicQuantizeMatMul"})
+
+
+@dataclass(frozen=True)
+class BatchingMode:
+    """Whether inputs may share one inference, and why (reported by Info)."""
+
+    batched: bool
+    reason: str
+
+    @property
+    def name(self) -> str:
+        return "batched" if self.batched else "isolated"
+
+
+def batching_mode(model: onnx.ModelProto) -> BatchingMode:
+    """Decides from the graph, not the file name, whether batching leaves results unchanged."""
+    found = sorted(
+        {node.op_type for node in _all_nodes(model.graph) if node.op_type in _BATCH_DEPENDENT_OPS}
+    )
+    if found:
+        return BatchingMode(
+            batched=False,
+            reason=f"dynamic activation quantization ({', '.join(found)}) computes one scale "
+            "per batch, so each input runs alone",
+        )
+    return BatchingMode(batched=True, reason="no batch-dependent ops: batching is exact")
+
+
+def _all_nodes(graph: onnx.GraphProto):
+    for node in graph.node:
+        yield node
+        for attribute in node.attribute:
+            if attribute.type == onnx.AttributeProto.GRAPH:
+                yield from _all_nodes(attribute.g)
+
+
+class TextSession:
+    """One text encoder session: feeds the inputs the graph declares, returns [B, T, H]."""
+
+    def __init__(self, path: Path, *, use_gpu: bool, intra_op_threads: int) -> None:
+        try:
+            model = onnx.load(str(path), load_external_data=False)
+        except Exception as exc:  # onnx raises DecodeError, OSError, ...
+            raise ConfigError(f"{path}: not a readable ONNX model ({exc})") from None
+        self.mode = batching_mode(model)
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.intra_op_num_threads = intra_op_threads
+        options.log_severity_level = 3
+        try:
+            self._session = ort.InferenceSession(str(path), options, providers=_providers(use_gpu))
+        except Exception as exc:  # ORT raises its own Fail/InvalidGraph/... types
+            raise ConfigError(f"{path}: ONNX Runtime cannot load it ({exc})") from None
+        self.providers: list[str] = self._session.get_providers()
+        self._input_names = {i.name for i in self._session.get_inputs()}
+        missing = {"input_ids", "attention_mask"} - self._input_names
+        if missing:
+            raise ConfigError(f"{path}: not a text encoder, inputs {sorted(missing)} missing")
+        outputs = [o.name for o in self._session.get_outputs()]
+        self._output = "last_hidden_state" if "last_hidden_state" in outputs else outputs[0]
+        self.output_dimension = _last_dim(self._session.get_outputs()[0].shape)
+
+    def run(self, ids: np.ndarray, mask: np.ndarray, type_ids: np.ndarray) -> np.ndarray:
+        """Runs one padded batch; ORT releases the GIL, so callers run this on a thread pool."""
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": type_ids}
+        try:
+            (hidden,) = self._session.run(
+                [self._output], {k: v for k, v in feeds.items() if k in self._input_names}
+            )
+        except Exception as exc:
+            log.exception("inference failed")
+            raise InferenceFailed(f"inference failed: {type(exc).__name__}") from exc
+        return hidden
+
+
+def _providers(use_gpu: bool) -> list[str]:
+    """CUDA first when asked and present; CPU always, so a missing GPU falls back."""
+    if use_gpu and CUDA in ort.get_available_providers():
+        return [CUDA, CPU]
+    if use_gpu:
+        log.warning("USE_GPU is set but %s is not available; running on CPU", CUDA)
+    return [CPU]
+
+
+def _last_dim(shape: list[object]) -> int | None:
+    return shape[-1] if shape and isinstance(shape[-1], int) else None

@@ -1,0 +1,67 @@
+"""The named hand-offs between the stages of the text path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["TextEmbedding", "TextItem", "TextProfile", "Timings", "TokenizedText"]
+
+
+@dataclass(frozen=True)
+class TextProfile:
+    """How a text model is used: what its config files and output shape say, plus overrides."""
+
+    name: str
+    dimension: int
+    max_tokens: int
+    pooling: str  # "mean" or "cls"
+    layer_norm: bool  # Matryoshka layer norm before truncation (nomic-embed-text-v1.5)
+    prefixes: tuple[str, ...]  # task prefixes the model was trained with; () for none
+
+
+@dataclass(frozen=True)
+class TextItem:
+    """One validated text, ready for tokenization."""
+
+    text: str
+    prefix: str  # a PREFIX_NAMES value, already resolved against the server default
+    dim: int  # already resolved: 1..profile.dimension
+    truncate: bool
+
+
+@dataclass(frozen=True)
+class TokenizedText:
+    """Token ids of one text as the model will see them (after truncation)."""
+
+    ids: np.ndarray  # int64 [tokens]
+    type_ids: np.ndarray  # int64 [tokens]
+    truncated: bool
+
+    @property
+    def tokens(self) -> int:
+        return int(self.ids.shape[0])
+
+
+@dataclass(frozen=True)
+class TextEmbedding:
+    """One finished embedding: unit length at its requested dimension."""
+
+    vector: np.ndarray  # float32 [dim]
+    tokens: int
+    truncated: bool
+
+
+@dataclass
+class Timings:
+    """Milliseconds spent per stage of one request, for the request log line."""
+
+    tokenize_ms: float = 0.0
+    inference_ms: float = 0.0
+    postprocess_ms: float = 0.0
+
+    def add(self, other: Timings) -> None:
+        self.tokenize_ms += other.tokenize_ms
+        self.inference_ms += other.inference_ms
+        self.postprocess_ms += other.postprocess_ms

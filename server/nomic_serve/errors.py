@@ -1,0 +1,65 @@
+"""The one exception tree of nomic-serve; the core raises nothing else.
+
+    ServeError
+    ├── InvalidInput            a request the caller must change (INVALID_ARGUMENT)
+    │   ├── EmptyInput
+    │   └── InputTooLong
+    ├── Overloaded              too much work admitted already (RESOURCE_EXHAUSTED)
+    ├── ModelUnavailable        the model the RPC needs is not loaded (FAILED_PRECONDITION)
+    ├── NotAvailable            the capability is not in this build (UNIMPLEMENTED)
+    └── InferenceFailed         the engine failed on valid input (INTERNAL)
+    ConfigError                 bad configuration or model files at start-up (exit 1)
+
+The gRPC edge maps these to status codes in one table (`api/status.py`); nothing here
+imports grpc, so every entry point shares the same errors.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigError",
+    "EmptyInput",
+    "InferenceFailed",
+    "InputTooLong",
+    "InvalidInput",
+    "ModelUnavailable",
+    "NotAvailable",
+    "Overloaded",
+    "ServeError",
+]
+
+
+class ServeError(Exception):
+    """Base of every error a request can end with; the message is safe to show a caller."""
+
+
+class InvalidInput(ServeError):
+    """The request is malformed or out of range."""
+
+
+class EmptyInput(InvalidInput):
+    """A text is empty or whitespace only."""
+
+
+class InputTooLong(InvalidInput):
+    """A text has more tokens than the model accepts and truncation was refused."""
+
+
+class Overloaded(ServeError):
+    """More work is pending than the server admits; the caller should retry later."""
+
+
+class ModelUnavailable(ServeError):
+    """The model an RPC needs is not loaded."""
+
+
+class NotAvailable(ServeError):
+    """The RPC exists in the contract but this build does not provide it."""
+
+
+class InferenceFailed(ServeError):
+    """ONNX Runtime failed on an input that passed validation."""
+
+
+class ConfigError(Exception):
+    """Configuration or model files are unusable; the server must not start."""

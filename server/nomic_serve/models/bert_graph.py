@@ -1,0 +1,274 @@
+"""Build a BERT encoder as an ONNX graph straight from Hugging Face weights.
+
+Writing the graph by hand (instead of exporting through torch) keeps torch out of the
+project while still producing a plain fp32 graph that ONNX Runtime runs bit-identically
+alone or batched.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+OPSET = 17
+IR_VERSION = 10  # opset 17 needs IR >= 8; 10 is accepted by every ONNX Runtime we target
+INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
+OUTPUT_NAME = "last_hidden_state"
+BATCH_DIM = "batch"
+SEQUENCE_DIM = "sequence"
+
+# HF masks with finfo(float32).min; anything that large makes masked softmax weights exactly 0,
+# which is what keeps padded and unpadded runs identical on valid tokens.
+_MASK_VALUE = float(np.finfo(np.float32).min)
+_IGNORED_PREFIXES = ("pooler.",)
+_IGNORED_NAMES = ("embeddings.position_ids",)
+
+
+@dataclass(frozen=True)
+class BertConfig:
+    """The subset of a Hugging Face BERT config that determines the encoder graph."""
+
+    vocab_size: int
+    hidden_size: int
+    num_hidden_layers: int
+    num_attention_heads: int
+    intermediate_size: int
+    max_position_embeddings: int
+    type_vocab_size: int
+    layer_norm_eps: float
+
+    def __post_init__(self) -> None:
+        if self.hidden_size % self.num_attention_heads:
+            raise ValueError(
+                f"hidden_size {self.hidden_size} is not divisible by "
+                f"num_attention_heads {self.num_attention_heads}"
+            )
+
+    @property
+    def head_dim(self) -> int:
+        return self.hidden_size // self.num_attention_heads
+
+    @classmethod
+    def from_hf_config(cls, d: Mapping) -> BertConfig:
+        """Read a HF `config.json` dict, refusing variants this graph would silently get wrong."""
+        if d.get("hidden_act") != "gelu":
+            raise ValueError(f"unsupported hidden_act {d.get('hidden_act')!r}; only 'gelu' (erf)")
+        position_type = d.get("position_embedding_type", "absolute")
+        if position_type != "absolute":
+            raise ValueError(f"unsupported position_embedding_type {position_type!r}")
+        return cls(
+            vocab_size=int(d["vocab_size"]),
+            hidden_size=int(d["hidden_size"]),
+            num_hidden_layers=int(d["num_hidden_layers"]),
+            num_attention_heads=int(d["num_attention_heads"]),
+            intermediate_size=int(d["intermediate_size"]),
+            max_position_embeddings=int(d["max_position_embeddings"]),
+            type_vocab_size=int(d["type_vocab_size"]),
+            layer_norm_eps=float(d["layer_norm_eps"]),
+        )
+
+
+def expected_weight_shapes(config: BertConfig) -> dict[str, tuple[int, ...]]:
+    """Names and shapes of a HF `BertModel` state dict (without pooler), as stored (out, in)."""
+    h, i = config.hidden_size, config.intermediate_size
+    shapes: dict[str, tuple[int, ...]] = {
+        "embeddings.word_embeddings.weight": (config.vocab_size, h),
+        "embeddings.position_embeddings.weight": (config.max_position_embeddings, h),
+        "embeddings.token_type_embeddings.weight": (config.type_vocab_size, h),
+        "embeddings.LayerNorm.weight": (h,),
+        "embeddings.LayerNorm.bias": (h,),
+    }
+    for n in range(config.num_hidden_layers):
+        p = f"encoder.layer.{n}."
+        for name in ("query", "key", "value"):
+            shapes[f"{p}attention.self.{name}.weight"] = (h, h)
+            shapes[f"{p}attention.self.{name}.bias"] = (h,)
+        shapes[f"{p}attention.output.dense.weight"] = (h, h)
+        shapes[f"{p}attention.output.dense.bias"] = (h,)
+        shapes[f"{p}attention.output.LayerNorm.weight"] = (h,)
+        shapes[f"{p}attention.output.LayerNorm.bias"] = (h,)
+        shapes[f"{p}intermediate.dense.weight"] = (i, h)
+        shapes[f"{p}intermediate.dense.bias"] = (i,)
+        shapes[f"{p}output.dense.weight"] = (h, i)
+        shapes[f"{p}output.dense.bias"] = (h,)
+        shapes[f"{p}output.LayerNorm.weight"] = (h,)
+        shapes[f"{p}output.LayerNorm.bias"] = (h,)
+    return shapes
+
+
+def random_bert_weights(config: BertConfig, seed: int) -> dict[str, np.ndarray]:
+    """Seeded BERT-like weights so tests and benchmarks can build models without downloads."""
+    rng = np.random.default_rng(seed)
+    weights: dict[str, np.ndarray] = {}
+    for name, shape in expected_weight_shapes(config).items():
+        if name.endswith("LayerNorm.weight"):
+            values = 1.0 + 0.02 * rng.standard_normal(shape)
+        elif name.endswith("bias"):
+            values = 0.01 * rng.standard_normal(shape)
+        else:
+            values = 0.02 * rng.standard_normal(shape)
+        weights[name] = values.astype(np.float32)
+    return weights
+
+
+def _normalize_weights(
+    weights: Mapping[str, np.ndarray], config: BertConfig
+) -> dict[str, np.ndarray]:
+    """Strip the optional `bert.` prefix, drop unused tensors, and fail early on a mismatch."""
+    found: dict[str, np.ndarray] = {}
+    for name, value in weights.items():
+        name = name.removeprefix("bert.")
+        if name.startswith(_IGNORED_PREFIXES) or name in _IGNORED_NAMES:
+            continue
+        found[name] = np.asarray(value, dtype=np.float32)
+    expected = expected_weight_shapes(config)
+    missing = sorted(expected.keys() - found.keys())
+    if missing:
+        raise KeyError(f"missing {len(missing)} BERT weights, e.g. {missing[:3]}")
+    for name, shape in expected.items():
+        if found[name].shape != shape:
+            raise ValueError(f"{name}: shape {found[name].shape} does not match config {shape}")
+    return {name: found[name] for name in expected}
+
+
+class _GraphBuilder:
+    """Collects nodes and initializers so the sub-block helpers read like the math."""
+
+    def __init__(self, weights: dict[str, np.ndarray]) -> None:
+        self.weights = weights
+        self.nodes: list[onnx.NodeProto] = []
+        self.initializers: list[onnx.TensorProto] = []
+        self._count = 0
+
+    def op(self, op_type: str, *inputs: str, **attrs: object) -> str:
+        """Append a single-output node and return the name of its output."""
+        self._count += 1
+        out = f"{op_type.lower()}_{self._count}"
+        self.nodes.append(helper.make_node(op_type, list(inputs), [out], name=out, **attrs))
+        return out
+
+    def const(self, name: str, value: np.ndarray) -> str:
+        self.initializers.append(numpy_helper.from_array(value, name=name))
+        return name
+
+    def weight(self, name: str) -> str:
+        return self.const(name, self.weights[name])
+
+    def linear(self, x: str, prefix: str) -> str:
+        """HF Linear: y = x W^T + b, so the MatMul initializer is the stored weight transposed."""
+        w = self.const(
+            f"{prefix}.weight_t", np.ascontiguousarray(self.weights[f"{prefix}.weight"].T)
+        )
+        return self.op("Add", self.op("MatMul", x, w), self.weight(f"{prefix}.bias"))
+
+    def layer_norm(self, x: str, prefix: str, eps: float) -> str:
+        return self.op(
+            "LayerNormalization",
+            x,
+            self.weight(f"{prefix}.weight"),
+            self.weight(f"{prefix}.bias"),
+            axis=-1,
+            epsilon=eps,
+        )
+
+
+def _embeddings(b: _GraphBuilder, config: BertConfig) -> str:
+    """Word + position + token-type embeddings; positions are 0..seq-1 sliced from the table."""
+    seq_len = b.op(
+        "Slice",
+        b.op("Shape", "input_ids"),
+        b.const("one_i64", np.array([1], dtype=np.int64)),
+        b.const("two_i64", np.array([2], dtype=np.int64)),
+    )
+    positions = b.op(
+        "Slice",
+        b.weight("embeddings.position_embeddings.weight"),
+        b.const("zero_i64", np.array([0], dtype=np.int64)),
+        seq_len,
+        b.const("axis0_i64", np.array([0], dtype=np.int64)),
+    )
+    words = b.op("Gather", b.weight("embeddings.word_embeddings.weight"), "input_ids")
+    types = b.op("Gather", b.weight("embeddings.token_type_embeddings.weight"), "token_type_ids")
+    summed = b.op("Add", b.op("Add", words, positions), types)
+    return b.layer_norm(summed, "embeddings.LayerNorm", config.layer_norm_eps)
+
+
+def _additive_mask(b: _GraphBuilder) -> str:
+    """(1 - mask) * min_float as [batch, 1, 1, sequence], shared by every layer."""
+    mask = b.op("Cast", "attention_mask", to=TensorProto.FLOAT)
+    inverted = b.op("Sub", "one_f32", mask)
+    scaled = b.op("Mul", inverted, b.const("mask_value", np.array(_MASK_VALUE, dtype=np.float32)))
+    return b.op("Unsqueeze", scaled, b.const("mask_axes", np.array([1, 2], dtype=np.int64)))
+
+
+def _split_heads(b: _GraphBuilder, x: str, perm: list[int]) -> str:
+    """[batch, seq, hidden] -> [batch, heads, ...] in the order given by `perm`."""
+    return b.op("Transpose", b.op("Reshape", x, "heads_shape"), perm=perm)
+
+
+def _self_attention(b: _GraphBuilder, x: str, mask: str, prefix: str, config: BertConfig) -> str:
+    """Multi-head scaled dot-product attention, then output projection, residual and LayerNorm."""
+    q = _split_heads(b, b.linear(x, f"{prefix}.self.query"), [0, 2, 1, 3])
+    k = _split_heads(b, b.linear(x, f"{prefix}.self.key"), [0, 2, 3, 1])
+    v = _split_heads(b, b.linear(x, f"{prefix}.self.value"), [0, 2, 1, 3])
+    scores = b.op("Mul", b.op("MatMul", q, k), "attention_scale")
+    probs = b.op("Softmax", b.op("Add", scores, mask), axis=-1)
+    context = b.op("Transpose", b.op("MatMul", probs, v), perm=[0, 2, 1, 3])
+    merged = b.op("Reshape", context, "hidden_shape")
+    out = b.linear(merged, f"{prefix}.output.dense")
+    return b.layer_norm(b.op("Add", out, x), f"{prefix}.output.LayerNorm", config.layer_norm_eps)
+
+
+def _feed_forward(b: _GraphBuilder, x: str, prefix: str, config: BertConfig) -> str:
+    """Intermediate dense + exact (erf) GELU + output dense, residual and LayerNorm."""
+    h = b.linear(x, f"{prefix}.intermediate.dense")
+    erf = b.op("Erf", b.op("Div", h, "sqrt2"))
+    gelu = b.op("Mul", b.op("Mul", h, b.op("Add", erf, "one_f32")), "half")
+    out = b.linear(gelu, f"{prefix}.output.dense")
+    return b.layer_norm(b.op("Add", out, x), f"{prefix}.output.LayerNorm", config.layer_norm_eps)
+
+
+def _add_shared_constants(b: _GraphBuilder, config: BertConfig) -> None:
+    """Constants reused by every layer, registered once under fixed names."""
+    heads = [0, 0, config.num_attention_heads, config.head_dim]
+    b.const("heads_shape", np.array(heads, dtype=np.int64))
+    b.const("hidden_shape", np.array([0, 0, config.hidden_size], dtype=np.int64))
+    scale = np.array(1.0 / math.sqrt(config.head_dim), dtype=np.float32)
+    b.const("attention_scale", scale)
+    b.const("sqrt2", np.array(math.sqrt(2.0), dtype=np.float32))
+    b.const("half", np.array(0.5, dtype=np.float32))
+    b.const("one_f32", np.array(1.0, dtype=np.float32))
+
+
+def build_bert_model(weights: Mapping[str, np.ndarray], config: BertConfig) -> onnx.ModelProto:
+    """Return an fp32 ONNX `BertModel` encoder producing `last_hidden_state`."""
+    b = _GraphBuilder(_normalize_weights(weights, config))
+    _add_shared_constants(b, config)
+    hidden = _embeddings(b, config)
+    mask = _additive_mask(b)
+    for n in range(config.num_hidden_layers):
+        prefix = f"encoder.layer.{n}"
+        hidden = _self_attention(b, hidden, mask, f"{prefix}.attention", config)
+        hidden = _feed_forward(b, hidden, prefix, config)
+    b.nodes.append(helper.make_node("Identity", [hidden], [OUTPUT_NAME], name=OUTPUT_NAME))
+
+    inputs = [
+        helper.make_tensor_value_info(name, TensorProto.INT64, [BATCH_DIM, SEQUENCE_DIM])
+        for name in INPUT_NAMES
+    ]
+    output_dims = [BATCH_DIM, SEQUENCE_DIM, config.hidden_size]
+    output = helper.make_tensor_value_info(OUTPUT_NAME, TensorProto.FLOAT, output_dims)
+    graph = helper.make_graph(b.nodes, "bert_encoder", inputs, [output], b.initializers)
+    model = helper.make_model(
+        graph,
+        opset_imports=[helper.make_opsetid("", OPSET)],
+        producer_name="nomic_serve.bert_graph",
+        ir_version=IR_VERSION,
+    )
+    onnx.checker.check_model(model)
+    return model

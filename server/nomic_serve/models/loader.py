@@ -1,0 +1,112 @@
+"""Decides which text model to serve and loads it.
+
+Order: TXT_MODEL (or MODEL) when set, which must load or the server refuses to start;
+else the default files from `make models`; else the embedded model that installs from
+PyPI. When none of them is there, the server still starts and answers text RPCs with
+FAILED_PRECONDITION naming what is missing.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..config import Settings
+from ..core.engine import TextEngine
+from ..core.inference import TextSession
+from ..core.tokenization import TextTokenizer
+from ..errors import ConfigError
+from .embedded import EmbeddedModelUnavailable, ensure_embedded_model
+from .profile import text_profile
+
+__all__ = [
+    "LoadedTextModel",
+    "ModelMissing",
+    "TextModelFiles",
+    "load_text_model",
+    "resolve_text_files",
+]
+
+log = logging.getLogger(__name__)
+
+EMBEDDED_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+class ModelMissing(ConfigError):
+    """No model files were configured and none could be found: serve without this model."""
+
+
+@dataclass(frozen=True)
+class TextModelFiles:
+    """Where the served text model comes from."""
+
+    model: Path
+    tokenizer: Path
+    source: str  # "file" or "embedded"
+    name: str | None = None  # known name, else the profile decides
+
+
+@dataclass(frozen=True)
+class LoadedTextModel:
+    """A ready text engine and the files it was built from."""
+
+    engine: TextEngine
+    files: TextModelFiles
+
+
+def resolve_text_files(settings: Settings) -> TextModelFiles:
+    """Picks the model files. Raises ModelMissing when there are none to pick, ConfigError
+    when TXT_MODEL names a file that is not there."""
+    if settings.txt_model_explicit:
+        if not settings.txt_model.is_file():
+            raise ConfigError(f"TXT_MODEL {settings.txt_model}: no such file")
+        return TextModelFiles(settings.txt_model, _tokenizer_for(settings), "file")
+    if settings.txt_model.is_file():
+        return TextModelFiles(settings.txt_model, _tokenizer_for(settings), "file")
+    try:
+        folder = ensure_embedded_model(settings.cache_dir)
+    except EmbeddedModelUnavailable as exc:
+        raise ModelMissing(
+            f"no text model is loaded: {settings.txt_model} not found (run `make models`) and the "
+            f"embedded model is unavailable ({exc})"
+        ) from None
+    log.info("serving the embedded model %s from %s", EMBEDDED_NAME, folder)
+    return TextModelFiles(
+        folder / "model.onnx", folder / "tokenizer.json", "embedded", EMBEDDED_NAME
+    )
+
+
+def load_text_model(
+    files: TextModelFiles, settings: Settings, pool: ThreadPoolExecutor
+) -> LoadedTextModel:
+    """Builds session, profile, tokenizer and engine; ConfigError names the bad file."""
+    if not files.tokenizer.is_file():
+        raise ConfigError(f"TOKENIZER {files.tokenizer}: no such file")
+    session = TextSession(
+        files.model, use_gpu=settings.use_gpu, intra_op_threads=settings.intra_op_threads
+    )
+    profile = text_profile(
+        files.model, settings, output_dimension=session.output_dimension, name=files.name
+    )
+    tokenizer = TextTokenizer(files.tokenizer, profile.max_tokens)
+    engine = TextEngine(
+        session=session,
+        tokenizer=tokenizer,
+        profile=profile,
+        pool=pool,
+        max_pending_items=settings.max_pending_items,
+    )
+    return LoadedTextModel(engine=engine, files=files)
+
+
+def _tokenizer_for(settings: Settings) -> Path:
+    """TOKENIZER when set; else a tokenizer.json beside the model (or one folder up, as in
+    Hugging Face's onnx/ layout); else the default path."""
+    if settings.tokenizer_explicit:
+        return settings.tokenizer
+    for folder in (settings.txt_model.parent, settings.txt_model.parent.parent):
+        if (folder / "tokenizer.json").is_file():
+            return folder / "tokenizer.json"
+    return settings.tokenizer
