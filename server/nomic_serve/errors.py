@@ -5,7 +5,7 @@
     │   ├── EmptyInput
     │   └── InputTooLong
     ├── Overloaded              too much work admitted already (RESOURCE_EXHAUSTED)
-    ├── ModelUnavailable        the model the RPC needs is not loaded (FAILED_PRECONDITION)
+    ├── ModelUnavailable        the model the RPC needs is not loaded (UNAVAILABLE)
     ├── NotAvailable            the capability is not in this build (UNIMPLEMENTED)
     └── InferenceFailed         the engine failed on valid input (INTERNAL)
     ConfigError                 bad configuration or model files at start-up (exit 1)

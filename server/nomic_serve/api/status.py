@@ -19,7 +19,7 @@ __all__ = ["STATUS_BY_ERROR", "rpc_status", "status_code"]
 STATUS_BY_ERROR: dict[type[ServeError], grpc.StatusCode] = {
     InvalidInput: grpc.StatusCode.INVALID_ARGUMENT,  # HTTP 400
     Overloaded: grpc.StatusCode.RESOURCE_EXHAUSTED,  # HTTP 429
-    ModelUnavailable: grpc.StatusCode.FAILED_PRECONDITION,  # HTTP 400 (503 via Envoy config)
+    ModelUnavailable: grpc.StatusCode.UNAVAILABLE,  # HTTP 503
     NotAvailable: grpc.StatusCode.UNIMPLEMENTED,  # HTTP 501
     InferenceFailed: grpc.StatusCode.INTERNAL,  # HTTP 500
 }

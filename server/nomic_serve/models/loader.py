@@ -3,7 +3,7 @@
 Order: TXT_MODEL (or MODEL) when set, which must load or the server refuses to start;
 else the default files from `make models`; else the embedded model that installs from
 PyPI. When none of them is there, the server still starts and answers text RPCs with
-FAILED_PRECONDITION naming what is missing.
+UNAVAILABLE naming what is missing.
 """
 
 from __future__ import annotations
