@@ -1,0 +1,106 @@
+"""Single-request latency: `Embed` over gRPC vs the same model called in-process.
+
+Starts `nomic-serve` as a separate process (from an empty folder, so it serves the embedded
+model unless TXT_MODEL is set), measures its cold start to ready, then the median and p99 of
+N sequential one-text calls over gRPC, against (a) the server's own pipeline in-process and
+(b) a bare `session.run` on the same token ids. Prints a table; asserts nothing.
+
+    .venv/bin/python -m tests.bench.single_latency [--requests 500] [--text "Hello world"]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import grpc
+
+from nomic_serve.config import Settings
+from nomic_serve.core.tokenization import pad_batch
+from nomic_serve.core.types import TextItem
+from nomic_serve.models.loader import load_text_model, resolve_text_files
+from nomic_serve_stubs.v1 import embedding_service_pb2 as pb
+from nomic_serve_stubs.v1 import embedding_service_pb2_grpc as rpc
+
+
+def _timed(call: Callable[[], object], repeat: int) -> list[float]:
+    for _ in range(max(repeat // 10, 5)):
+        call()
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def _row(name: str, samples: list[float]) -> str:
+    p99 = statistics.quantiles(samples, n=100)[98]
+    return f"| {name:<38} | {statistics.median(samples):8.3f} | {p99:8.3f} |"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=500)
+    parser.add_argument("--text", default="Hello world")
+    args = parser.parse_args()
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "GRPC_PORT": str(port), "GRPC_HOST": "127.0.0.1", "LOG_LEVEL": "warning"}
+    server_bin = str(Path(sys.executable).parent / "nomic-serve")
+    with tempfile.TemporaryDirectory() as cwd:
+        started = time.perf_counter()
+        proc = subprocess.Popen([server_bin], cwd=cwd, env=env)
+        try:
+            channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+            stub = rpc.EmbeddingServiceStub(channel)
+            while True:
+                try:
+                    stub.Health(pb.HealthRequest(), timeout=1)
+                    break
+                except grpc.RpcError:
+                    time.sleep(0.02)
+            cold_start = time.perf_counter() - started
+            request = pb.EmbedRequest(input=args.text)
+            over_grpc = _timed(lambda: stub.Embed(request), args.requests)
+            channel.close()
+        finally:
+            proc.terminate()
+            proc.wait()
+
+    settings = Settings.from_env()
+    with ThreadPoolExecutor(1) as pool:
+        loaded = load_text_model(resolve_text_files(settings), settings, pool)
+        engine = loaded.engine
+        item = TextItem(args.text, settings.default_prefix, engine.profile.dimension, True)
+        pipeline = _timed(lambda: engine.embed_sync([item]), args.requests)
+        batch = pad_batch(engine.tokenizer.encode([args.text], [True]), engine.tokenizer.pad_id)
+        bare = _timed(lambda: engine.session.run(*batch), args.requests)
+
+    print(
+        f"model: {engine.profile.name} ({loaded.files.source}), {os.cpu_count()} cores, "
+        f"{args.requests} sequential requests of {args.text!r}"
+    )
+    print(f"cold start to first healthy answer: {cold_start:.2f} s")
+    print("| path                                   | p50 (ms) |  p99 (ms) |")
+    print("|----------------------------------------|----------|----------|")
+    print(_row("Embed over gRPC (separate process)", over_grpc))
+    print(_row("engine.embed_sync in-process", pipeline))
+    print(_row("bare session.run in-process", bare))
+    overhead = statistics.median(over_grpc) - statistics.median(bare)
+    print(f"gRPC path minus bare ORT, medians: {overhead:.3f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,143 @@
+"""Shared fixtures: tiny generated text models (never downloaded) and a clean environment.
+
+`tiny_model` is nomic-shaped: a config.json with model_type nomic_bert, so the nomic profile
+(prefixes, Matryoshka layer norm) applies, with a small vocabulary, 32 hidden units and a
+64-token limit that makes truncation cheap to reach. `wide_model` has the real hidden size
+(768) so every Matryoshka dimension of the model card can be checked. `quantized_model` is
+`tiny_model` after onnxruntime's dynamic quantization, the kind of graph that interferes
+across a batch.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import onnx
+import pytest
+from onnxruntime.quantization import QuantType, quantize_dynamic
+from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
+
+from nomic_serve.config import ENVIRONMENT
+from nomic_serve.models.bert_graph import BertConfig, build_bert_model, random_bert_weights
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_REFERENCE = REPO_ROOT.parent / "shared" / "reference"
+SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+WORDS = (  # noqa: SIM905 - a sentence reads better than 47 quoted words
+    "hello world search query document clustering classification the a of and to in is "
+    "for on with as by at from it this that be are was embedding vector model text "
+    "tokens long short cat dog fish bird tree house car road sky sea sun moon star"
+).split()
+MAX_TOKENS = 64
+
+
+@dataclass(frozen=True)
+class TextModelDir:
+    """A generated model folder laid out like a Hugging Face export."""
+
+    folder: Path
+    model: Path
+    tokenizer: Path
+    hidden: int
+
+
+@pytest.fixture(autouse=True)
+def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Configuration comes from the environment: no test sees the developer's variables."""
+    for name in ENVIRONMENT:
+        monkeypatch.delenv(name, raising=False)
+
+
+def _vocab() -> list[str]:
+    letters = [chr(c) for c in range(ord("a"), ord("z") + 1)] + list("0123456789:.,!?'-")
+    pieces = ["##" + letter for letter in letters]
+    return SPECIAL_TOKENS + WORDS + letters + pieces
+
+
+def write_tokenizer(path: Path) -> int:
+    """Writes a BERT-style WordPiece tokenizer.json; returns the vocabulary size.
+
+    Like shipped exports, it carries its own padding and a short truncation, which the
+    server must override with the model profile.
+    """
+    vocab = {token: index for index, token in enumerate(dict.fromkeys(_vocab()))}
+    tokenizer = Tokenizer(models.WordPiece(vocab, unk_token="[UNK]"))
+    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+        special_tokens=[("[CLS]", vocab["[CLS]"]), ("[SEP]", vocab["[SEP]"])],
+    )
+    tokenizer.enable_padding(pad_id=0, pad_token="[PAD]", length=16)
+    tokenizer.enable_truncation(max_length=16)
+    tokenizer.save(str(path))
+    return len(vocab)
+
+
+def build_text_model(
+    folder: Path, *, hidden: int, heads: int, layers: int, seed: int
+) -> TextModelDir:
+    folder.mkdir(parents=True, exist_ok=True)
+    tokenizer = folder / "tokenizer.json"
+    vocab_size = write_tokenizer(tokenizer)
+    config = BertConfig(
+        vocab_size=vocab_size,
+        hidden_size=hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=heads,
+        intermediate_size=2 * hidden,
+        max_position_embeddings=MAX_TOKENS,
+        type_vocab_size=2,
+        layer_norm_eps=1e-12,
+    )
+    model = folder / "model.onnx"
+    onnx.save(build_bert_model(random_bert_weights(config, seed=seed), config), str(model))
+    (folder / "config.json").write_text(
+        json.dumps({"model_type": "nomic_bert", "n_positions": MAX_TOKENS, "n_embd": hidden})
+    )
+    return TextModelDir(folder=folder, model=model, tokenizer=tokenizer, hidden=hidden)
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> TextModelDir:
+    folder = tmp_path_factory.mktemp("tiny")
+    return build_text_model(folder, hidden=32, heads=4, layers=2, seed=7)
+
+
+@pytest.fixture(scope="session")
+def wide_model(tmp_path_factory: pytest.TempPathFactory) -> TextModelDir:
+    folder = tmp_path_factory.mktemp("wide")
+    return build_text_model(folder, hidden=768, heads=12, layers=1, seed=11)
+
+
+@pytest.fixture(scope="session")
+def quantized_model(
+    tiny_model: TextModelDir, tmp_path_factory: pytest.TempPathFactory
+) -> TextModelDir:
+    folder = tmp_path_factory.mktemp("tiny-int8")
+    for name in ("tokenizer.json", "config.json"):
+        shutil.copy(tiny_model.folder / name, folder / name)
+    model = folder / "model_quantized.onnx"
+    quantize_dynamic(str(tiny_model.model), str(model), weight_type=QuantType.QInt8)
+    return TextModelDir(folder=folder, model=model, tokenizer=folder / "tokenizer.json", hidden=32)
+
+
+@pytest.fixture(scope="session")
+def embedded_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One conversion of the embedded model for the whole session (about 2 s);
+    NOMIC_SERVE_TEST_CACHE keeps it across runs."""
+    kept = os.environ.get("NOMIC_SERVE_TEST_CACHE")
+    return Path(kept) if kept else tmp_path_factory.mktemp("embedded-cache")
+
+
+@pytest.fixture(scope="session")
+def oracle() -> dict:
+    path = SHARED_REFERENCE / "text_oracle_minilm.json"
+    if not path.is_file():
+        pytest.skip(f"reference data not found at {path}")
+    return json.loads(path.read_text())

@@ -1,0 +1,195 @@
+"""The real `nomic-serve` process: grpcurl through reflection, SIGTERM, fatal configuration."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+
+from nomic_serve_stubs.v1 import embedding_service_pb2 as pb
+from nomic_serve_stubs.v1 import embedding_service_pb2_grpc as rpc
+
+pytestmark = pytest.mark.e2e
+
+BIN = Path(sys.executable).parent
+GRPCURL = str(BIN / "grpcurl")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ServerProcess:
+    """A server started as users start it, from an empty folder (so: the embedded model)."""
+
+    def __init__(self, command: list[str], cwd: Path, env: dict[str, str]) -> None:
+        self.port = _free_port()
+        self.address = f"127.0.0.1:{self.port}"
+        env = {**os.environ, **env, "GRPC_PORT": str(self.port), "GRPC_HOST": "127.0.0.1"}
+        self.proc = subprocess.Popen(
+            command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        self._wait_ready()
+
+    def _wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        with grpc.insecure_channel(self.address) as channel:
+            stub = rpc.EmbeddingServiceStub(channel)
+            while time.monotonic() < deadline:
+                if self.proc.poll() is not None:
+                    raise AssertionError(f"server exited: {self.proc.stderr.read()}")
+                try:
+                    if stub.Health(pb.HealthRequest(), timeout=1).text_model:
+                        return
+                except grpc.RpcError:
+                    time.sleep(0.1)
+        raise AssertionError("server not ready in time")
+
+    def grpcurl(self, *args: str, data: dict | None = None) -> subprocess.CompletedProcess:
+        command = [GRPCURL, "-plaintext"]
+        if data is not None:
+            command += ["-d", json.dumps(data)]
+        return subprocess.run(
+            [*command, self.address, *args], capture_output=True, text=True, timeout=30
+        )
+
+    def stop(self) -> tuple[int, str]:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        _, stderr = self.proc.communicate(timeout=30)
+        return self.proc.returncode, stderr
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, embedded_cache) -> Iterator[ServerProcess]:
+    process = ServerProcess(
+        [str(BIN / "nomic-serve")],
+        cwd=tmp_path_factory.mktemp("run"),
+        env={"CACHE_DIR": str(embedded_cache)},
+    )
+    yield process
+    process.stop()
+
+
+def test_reflection_lists_and_describes_the_service(server: ServerProcess) -> None:
+    listed = server.grpcurl("list")
+    assert listed.returncode == 0, listed.stderr
+    assert set(listed.stdout.split()) == {
+        "grpc.health.v1.Health",
+        "grpc.reflection.v1alpha.ServerReflection",
+        "nomic.serve.v1.EmbeddingService",
+    }
+    described = server.grpcurl("describe", "nomic.serve.v1.EmbeddingService")
+    assert "rpc EmbedBatch ( stream .nomic.serve.v1.EmbedBatchRequest )" in described.stdout
+
+
+def test_grpcurl_embeds_the_original_bodies(server: ServerProcess) -> None:
+    single = server.grpcurl(
+        "nomic.serve.v1.EmbeddingService/Embed", data={"input": "Hello world", "dim": 128}
+    )
+    assert single.returncode == 0, single.stderr
+    reply = json.loads(single.stdout)
+    assert len(reply["embedding"]) == 128 and reply["tokens"] == 4 and reply["time_ms"] > 0
+    listed = server.grpcurl(
+        "nomic.serve.v1.EmbeddingService/EmbedList",
+        data={"inputs": ["Hello world", "Goodbye world"], "dim": 8},
+    )
+    reply = json.loads(listed.stdout)
+    assert [len(e) for e in reply["embeddings"]] == [8, 8] and reply["tokens"] == [4, 4]
+
+
+def test_grpcurl_health_check_per_model(server: ServerProcess) -> None:
+    for service, status in (("", "SERVING"), ("text", "SERVING"), ("vision", "NOT_SERVING")):
+        checked = server.grpcurl("grpc.health.v1.Health/Check", data={"service": service})
+        assert json.loads(checked.stdout)["status"] == status
+
+
+def test_grpcurl_shows_clear_errors(server: ServerProcess) -> None:
+    failed = server.grpcurl(
+        "nomic.serve.v1.EmbeddingService/Embed", data={"input": "x", "dim": 0, "prefix": "bogus"}
+    )
+    assert failed.returncode != 0
+    assert "Code: InvalidArgument" in failed.stderr and "prefix must be one of" in failed.stderr
+
+
+def test_sigterm_drains_in_flight_work_then_exits_0(tmp_path, embedded_cache) -> None:
+    process = ServerProcess(
+        [sys.executable, "-m", "nomic_serve"],
+        cwd=tmp_path,
+        env={"CACHE_DIR": str(embedded_cache), "SHUTDOWN_GRACE_S": "30"},
+    )
+    results: list[object] = []
+
+    def long_request() -> None:
+        options = [("grpc.max_receive_message_length", 64 * 1024 * 1024)]
+        with grpc.insecure_channel(process.address, options=options) as channel:
+            stub = rpc.EmbeddingServiceStub(channel)
+            texts = [f"sentence number {i} about cats and dogs" for i in range(1500)]
+            try:
+                results.append(stub.EmbedList(pb.EmbedListRequest(inputs=texts), timeout=60))
+            except grpc.RpcError as error:
+                results.append(error)
+
+    worker = threading.Thread(target=long_request)
+    worker.start()
+    time.sleep(0.5)
+    process.proc.send_signal(signal.SIGTERM)
+    time.sleep(0.2)
+    with grpc.insecure_channel(process.address) as channel, pytest.raises(grpc.RpcError) as refused:
+        rpc.EmbeddingServiceStub(channel).Embed(pb.EmbedRequest(input="late"), timeout=5)
+    assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
+    worker.join(timeout=60)
+    code, stderr = process.stop()
+    assert code == 0, stderr
+    assert isinstance(results[0], pb.EmbedListResponse) and len(results[0].embeddings) == 1500
+    events = [json.loads(line)["msg"] for line in stderr.splitlines() if line.startswith("{")]
+    assert events.index("shutting down") < events.index("stopped")
+
+
+def _start_failing(tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(BIN / "nomic-serve")],
+        cwd=tmp_path,
+        env={**os.environ, **env, "GRPC_PORT": str(_free_port())},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_missing_txt_model_exits_1_with_one_line(tmp_path: Path) -> None:
+    result = _start_failing(tmp_path, {"TXT_MODEL": str(tmp_path / "missing.onnx")})
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"nomic-serve: TXT_MODEL {tmp_path / 'missing.onnx'}: no such file"
+    ]
+
+
+def test_corrupt_txt_model_exits_1_with_one_line_naming_it(tmp_path: Path, tiny_model) -> None:
+    corrupt = tmp_path / "model.onnx"
+    corrupt.write_bytes(b"\x00garbage" * 100)
+    (tmp_path / "tokenizer.json").write_bytes(tiny_model.tokenizer.read_bytes())
+    result = _start_failing(tmp_path, {"TXT_MODEL": str(corrupt)})
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"nomic-serve: {corrupt}: ")
+
+
+def test_bad_setting_exits_1_naming_the_variable(tmp_path: Path) -> None:
+    result = _start_failing(tmp_path, {"USE_GPU": "perhaps"})
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "nomic-serve: USE_GPU='perhaps' is invalid: expected 1/true or 0/false"
+    )

@@ -1,0 +1,56 @@
+"""Which text model is served: TXT_MODEL, the default files, or the embedded model."""
+
+from __future__ import annotations
+
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from nomic_serve.config import Settings
+from nomic_serve.errors import ConfigError
+from nomic_serve.models import loader
+from nomic_serve.models.embedded import EmbeddedModelUnavailable
+from nomic_serve.models.loader import ModelMissing, load_text_model, resolve_text_files
+
+
+def test_explicit_model_that_is_missing_is_fatal(tmp_path: Path) -> None:
+    settings = Settings.from_env({"TXT_MODEL": str(tmp_path / "nope.onnx")})
+    with pytest.raises(ConfigError, match=f"TXT_MODEL {tmp_path / 'nope.onnx'}: no such file"):
+        resolve_text_files(settings)
+
+
+def test_explicit_model_finds_its_tokenizer_beside_it(tiny_model) -> None:
+    files = resolve_text_files(Settings.from_env({"TXT_MODEL": str(tiny_model.model)}))
+    assert files.tokenizer == tiny_model.tokenizer and files.source == "file"
+
+
+def test_default_files_are_used_when_present(tmp_path: Path, tiny_model, monkeypatch) -> None:
+    shutil.copytree(tiny_model.folder, tmp_path / "models" / "txt")
+    (tmp_path / "models/txt/model.onnx").rename(tmp_path / "models/txt/model_quantized.onnx")
+    monkeypatch.chdir(tmp_path)
+    files = resolve_text_files(Settings.from_env({}))
+    assert files.model == Path("models/txt/model_quantized.onnx") and files.source == "file"
+
+
+def test_embedded_model_when_nothing_else(tmp_path: Path, monkeypatch, embedded_cache) -> None:
+    monkeypatch.chdir(tmp_path)
+    files = resolve_text_files(Settings(cache_dir=embedded_cache))
+    assert files.source == "embedded" and files.model.is_file() and files.tokenizer.is_file()
+
+
+def test_no_model_at_all_is_model_missing(tmp_path: Path, monkeypatch) -> None:
+    def unavailable(cache_dir: Path) -> Path:
+        raise EmbeddedModelUnavailable("all_minilm_l6_v2 is not installed")
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(loader, "ensure_embedded_model", unavailable)
+    with pytest.raises(ModelMissing, match=r"run `make models`.*not installed"):
+        resolve_text_files(Settings(cache_dir=tmp_path))
+
+
+def test_missing_tokenizer_is_fatal_and_named(tiny_model, tmp_path: Path) -> None:
+    files = loader.TextModelFiles(tiny_model.model, tmp_path / "tokenizer.json", "file")
+    with ThreadPoolExecutor(1) as pool, pytest.raises(ConfigError, match=r"TOKENIZER .*no such"):
+        load_text_model(files, Settings(), pool)

@@ -1,0 +1,59 @@
+"""Request checks and the messages callers read."""
+
+from __future__ import annotations
+
+import pytest
+
+from nomic_serve.core.prompts import NOMIC_PREFIXES, prompt_for
+from nomic_serve.core.types import TextItem, TextProfile
+from nomic_serve.core.validation import resolve_dim, resolve_prefix, validate_text, validate_texts
+from nomic_serve.errors import EmptyInput, InvalidInput
+
+PROFILE = TextProfile(
+    "m", dimension=768, max_tokens=8192, pooling="mean", layer_norm=True, prefixes=NOMIC_PREFIXES
+)
+
+
+@pytest.mark.parametrize(("dim", "expected"), [(0, 768), (1, 1), (128, 128), (768, 768)])
+def test_dim_in_range(dim: int, expected: int) -> None:
+    assert resolve_dim(dim, 768) == expected
+
+
+@pytest.mark.parametrize("dim", [-1, 769, 100000])
+def test_dim_out_of_range_names_the_range(dim: int) -> None:
+    with pytest.raises(InvalidInput, match=r"dim must be in \[1, 768\].*got " + str(dim)):
+        resolve_dim(dim, 768)
+
+
+def test_prefix_defaults_and_is_checked() -> None:
+    assert resolve_prefix("", "search_query") == "search_query"
+    assert resolve_prefix("search_document", "search_query") == "search_document"
+    assert resolve_prefix("Clustering", "search_query") == "clustering"
+    with pytest.raises(InvalidInput, match="prefix must be one of search_query, search_document"):
+        resolve_prefix("search", "search_query")
+
+
+@pytest.mark.parametrize("text", ["", " ", "\n\t  "])
+def test_empty_or_whitespace_is_refused(text: str) -> None:
+    with pytest.raises(EmptyInput, match="input is empty or whitespace only"):
+        validate_text(
+            text, dim=0, prefix="", truncate=True, profile=PROFILE, default_prefix="search_query"
+        )
+
+
+def test_list_errors_name_the_item_and_the_limit() -> None:
+    options = dict(dim=0, prefix="", truncate=True, profile=PROFILE, default_prefix="none")
+    with pytest.raises(InvalidInput, match="at least one"):
+        validate_texts([], max_inputs=4, **options)
+    with pytest.raises(EmptyInput, match=r"inputs\[1\] is empty"):
+        validate_texts(["a", " "], max_inputs=4, **options)
+    with pytest.raises(InvalidInput, match="5 texts, more than the limit of 4"):
+        validate_texts(["a"] * 5, max_inputs=4, **options)
+
+
+def test_prompt_follows_the_model_card() -> None:
+    item = TextItem("Hello", prefix="search_document", dim=8, truncate=True)
+    assert prompt_for(item, PROFILE) == "search_document: Hello"
+    assert prompt_for(TextItem("Hello", "none", 8, True), PROFILE) == "Hello"
+    no_prefixes = TextProfile("st", 384, 256, "mean", False, ())
+    assert prompt_for(item, no_prefixes) == "Hello"
