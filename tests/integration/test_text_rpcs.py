@@ -214,3 +214,40 @@ async def test_unexpected_errors_are_internal_without_internals(tiny_model, monk
         assert "secret" not in caught.value.details() and "Traceback" not in caught.value.details()
         monkeypatch.undo()
         assert (await served.stub.Embed(pb.EmbedRequest(input="cat"))).tokens > 0
+
+
+async def test_stream_reads_ahead_at_most_the_window(tiny_model, monkeypatch) -> None:
+    from .conftest import serving
+
+    async with serving(tiny_model.model, stream_window=3) as served:
+        engine = served.text.engine
+        started, release = [], asyncio.Event()
+        real_embed = engine.embed
+
+        async def held_embed(items):
+            started.append(items[0].text)
+            await release.wait()
+            return await real_embed(items)
+
+        monkeypatch.setattr(engine, "embed", held_embed)
+        call = served.stub.EmbedBatch()
+        for i in range(20):
+            await call.write(pb.EmbedBatchRequest(input=f"cat {i}"))
+        await asyncio.sleep(0.3)
+        assert len(started) == 3  # the other 17 wait in flow control, not in memory
+        release.set()
+        await call.done_writing()
+        replies = [reply async for reply in call]
+        assert [r.index for r in replies] == list(range(20)) and len(started) == 20
+
+
+async def test_stream_without_a_model_is_unavailable() -> None:
+    from .conftest import serving
+
+    async def one():
+        yield pb.EmbedBatchRequest(input="cat")
+
+    async with serving(None) as served:
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            _ = [reply async for reply in served.stub.EmbedBatch(one())]
+    assert caught.value.code() == grpc.StatusCode.UNAVAILABLE

@@ -8,6 +8,7 @@ and the traceback goes only to the log.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 import time
@@ -76,37 +77,35 @@ class RequestInterceptor(grpc.aio.ServerInterceptor):
         return handler._replace(stream_stream=_wrap_stream(handler.stream_stream, method))
 
 
+@contextlib.asynccontextmanager
+async def _recorded(method: str, context: grpc.aio.ServicerContext) -> AsyncIterator[None]:
+    """Makes the RPC's record current, maps what escapes, and logs one line at the end."""
+    record = RequestRecord(method=method)
+    token = _record.set(record)
+    started = time.perf_counter()
+    try:
+        yield
+    except BaseException as exc:
+        await _handle(exc, record, context)
+        raise
+    finally:
+        _record.reset(token)
+        _log(record, started)
+
+
 def _wrap_unary(behavior: Callable[..., Awaitable[Any]], method: str) -> Callable[..., Any]:
     async def wrapper(request: Any, context: grpc.aio.ServicerContext) -> Any:
-        record = RequestRecord(method=method)
-        token = _record.set(record)
-        started = time.perf_counter()
-        try:
+        async with _recorded(method, context):
             return await behavior(request, context)
-        except BaseException as exc:
-            await _handle(exc, record, context)
-            raise
-        finally:
-            _record.reset(token)
-            _log(record, started)
 
     return wrapper
 
 
 def _wrap_stream(behavior: Callable[..., AsyncIterator[Any]], method: str) -> Callable[..., Any]:
     async def wrapper(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
-        record = RequestRecord(method=method)
-        token = _record.set(record)
-        started = time.perf_counter()
-        try:
+        async with _recorded(method, context):
             async for response in behavior(request, context):
                 yield response
-        except BaseException as exc:
-            await _handle(exc, record, context)
-            raise
-        finally:
-            _record.reset(token)
-            _log(record, started)
 
     return wrapper
 

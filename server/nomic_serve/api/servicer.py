@@ -110,16 +110,20 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
                 answers.put_nowait(None)
 
         reader = asyncio.create_task(read())
+        task: asyncio.Task[pb.EmbedBatchResponse] | None = None
         try:
             while (task := await answers.get()) is not None:
                 yield await task
                 window.release()
             await reader  # surfaces a broken request stream
         finally:
+            # The caller went away or the stream broke: drop the work nobody will read.
             reader.cancel()
+            if task is not None:
+                task.cancel()
             while not answers.empty():
-                if (task := answers.get_nowait()) is not None:
-                    task.cancel()
+                if (queued := answers.get_nowait()) is not None:
+                    queued.cancel()
 
     async def ImageEmbed(
         self, request: pb.ImageEmbedRequest, context: grpc.aio.ServicerContext

@@ -7,6 +7,7 @@ ConfigError at start-up, a failed run becomes InferenceFailed for that request o
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,7 +54,7 @@ def batching_mode(model: onnx.ModelProto) -> BatchingMode:
     return BatchingMode(batched=True, reason="no batch-dependent ops: batching is exact")
 
 
-def _all_nodes(graph: onnx.GraphProto):
+def _all_nodes(graph: onnx.GraphProto) -> Iterator[onnx.NodeProto]:
     for node in graph.node:
         yield node
         for attribute in node.attribute:
