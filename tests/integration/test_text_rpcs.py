@@ -251,3 +251,28 @@ async def test_stream_without_a_model_is_unavailable() -> None:
         with pytest.raises(grpc.aio.AioRpcError) as caught:
             _ = [reply async for reply in served.stub.EmbedBatch(one())]
     assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
+
+
+async def test_caller_deadline_is_deadline_exceeded_and_server_goes_on(
+    tiny_model, monkeypatch, caplog
+) -> None:
+    import time as clock
+
+    from .conftest import serving
+
+    caplog.set_level("INFO", logger="nomic_serve.request")
+    async with serving(tiny_model.model) as served:
+        real = served.text.engine.embed_sync
+
+        def slow(items):
+            clock.sleep(0.5)
+            return real(items)
+
+        monkeypatch.setattr(served.text.engine, "embed_sync", slow)
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await served.stub.Embed(pb.EmbedRequest(input="cat"), timeout=0.1)
+        assert caught.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+        monkeypatch.undo()
+        assert (await served.stub.Embed(pb.EmbedRequest(input="cat"), timeout=5)).tokens > 0
+    logged = [r for r in caplog.records if getattr(r, "method", "").endswith("/Embed")]
+    assert logged[0].code == "DEADLINE_EXCEEDED" and logged[-1].code == "OK"
