@@ -25,6 +25,8 @@ from .status import rpc_status
 
 __all__ = ["EmbeddingServicer", "ServingState"]
 
+# The request messages that carry one text with `input`, `dim` and `truncate`.
+_OneText = pb.EmbedRequest | pb.EmbedQueryRequest | pb.EmbedBatchRequest
 _NO_IMAGES = "image embeddings and image statistics are not available in this version"
 
 
@@ -44,24 +46,21 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
         settings: Settings,
         text: LoadedTextModel | None,
         text_missing: str = "",
-        state: ServingState | None = None,
     ) -> None:
         self._settings = settings
         self._text = text
         self._text_missing = text_missing or "no text model is loaded"
-        self.state = state or ServingState()
+        self.state = ServingState()
 
     async def Embed(
         self, request: pb.EmbedRequest, context: grpc.aio.ServicerContext
     ) -> pb.EmbedResponse:
-        return pb.EmbedResponse(**await self._embed_one(request.input, request, request.prefix))
+        return pb.EmbedResponse(**await self._embed_one(request, request.prefix))
 
     async def EmbedQuery(
         self, request: pb.EmbedQueryRequest, context: grpc.aio.ServicerContext
     ) -> pb.EmbedQueryResponse:
-        return pb.EmbedQueryResponse(
-            **await self._embed_one(request.input, request, "search_query")
-        )
+        return pb.EmbedQueryResponse(**await self._embed_one(request, "search_query"))
 
     async def EmbedList(
         self, request: pb.EmbedListRequest, context: grpc.aio.ServicerContext
@@ -169,20 +168,10 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
             response.text.CopyFrom(_text_model_info(self._text))
         return response
 
-    async def _embed_one(
-        self, text: str, request: pb.EmbedRequest | pb.EmbedQueryRequest, prefix: str
-    ) -> dict[str, object]:
+    async def _embed_one(self, request: _OneText, prefix: str) -> dict[str, object]:
         started = time.perf_counter()
         engine = self._engine()
-        item = validate_text(
-            text,
-            dim=request.dim,
-            prefix=prefix,
-            truncate=_truncate(request),
-            profile=engine.profile,
-            default_prefix=self._settings.default_prefix,
-        )
-        (embedding,) = (await self._run(engine, [item])).embeddings
+        (embedding,) = (await self._run(engine, [self._item(engine, request, prefix)])).embeddings
         return dict(
             embedding=embedding.vector.tolist(),
             tokens=embedding.tokens,
@@ -195,14 +184,7 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
         self, engine: TextEngine, index: int, request: pb.EmbedBatchRequest
     ) -> pb.EmbedBatchResponse:
         try:
-            item = validate_text(
-                request.input,
-                dim=request.dim,
-                prefix=request.prefix,
-                truncate=_truncate(request),
-                profile=engine.profile,
-                default_prefix=self._settings.default_prefix,
-            )
+            item = self._item(engine, request, request.prefix)
             (embedding,) = (await self._run(engine, [item])).embeddings
         except ServeError as exc:
             return pb.EmbedBatchResponse(index=index, error=rpc_status(exc))
@@ -211,6 +193,16 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
             embedding=embedding.vector.tolist(),
             tokens=embedding.tokens,
             truncated=embedding.truncated,
+        )
+
+    def _item(self, engine: TextEngine, request: _OneText, prefix: str) -> TextItem:
+        return validate_text(
+            request.input,
+            dim=request.dim,
+            prefix=prefix,
+            truncate=_truncate(request),
+            profile=engine.profile,
+            default_prefix=self._settings.default_prefix,
         )
 
     async def _run(self, engine: TextEngine, items: list[TextItem]) -> EmbedResult:
@@ -228,7 +220,7 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
         return self._text.engine
 
 
-def _truncate(request: pb.EmbedRequest | pb.EmbedQueryRequest | pb.EmbedListRequest) -> bool:
+def _truncate(request: _OneText | pb.EmbedListRequest) -> bool:
     """`truncate` defaults to True when the caller leaves it unset."""
     return request.truncate if request.HasField("truncate") else True
 
