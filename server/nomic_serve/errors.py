@@ -3,7 +3,11 @@
     ServeError
     ├── InvalidInput            a request the caller must change (INVALID_ARGUMENT)
     │   ├── EmptyInput
-    │   └── InputTooLong
+    │   ├── InputTooLong
+    │   ├── InvalidImage        undecodable, unsupported format or mode, bad base64 or data URL
+    │   │   └── ImageTooLarge   over a byte or pixel limit (the message names the limit)
+    │   └── FetchError          a URL could not be fetched (status, DNS, connect, timeout)
+    ├── FetchBlocked            a URL leads to a refused address, SSRF rule (PERMISSION_DENIED)
     ├── Overloaded              too much work admitted already (RESOURCE_EXHAUSTED)
     ├── ModelUnavailable        the model the RPC needs is not loaded (UNAVAILABLE)
     ├── NotAvailable            the capability is not in this build (UNIMPLEMENTED)
@@ -19,8 +23,12 @@ from __future__ import annotations
 __all__ = [
     "ConfigError",
     "EmptyInput",
+    "FetchBlocked",
+    "FetchError",
+    "ImageTooLarge",
     "InferenceFailed",
     "InputTooLong",
+    "InvalidImage",
     "InvalidInput",
     "ModelUnavailable",
     "NotAvailable",
@@ -43,6 +51,22 @@ class EmptyInput(InvalidInput):
 
 class InputTooLong(InvalidInput):
     """A text has more tokens than the model accepts and truncation was refused."""
+
+
+class InvalidImage(InvalidInput):
+    """An image cannot be used: undecodable, unsupported format or mode, bad encoding."""
+
+
+class ImageTooLarge(InvalidImage):
+    """An image is over a configured byte or pixel limit; the message names the limit."""
+
+
+class FetchError(InvalidInput):
+    """An image URL could not be fetched; the message says why, without internals."""
+
+
+class FetchBlocked(ServeError):
+    """An image URL resolves to an address the SSRF policy refuses; names the rule."""
 
 
 class Overloaded(ServeError):

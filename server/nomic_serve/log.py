@@ -35,3 +35,4 @@ def configure_logging(level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    logging.captureWarnings(True)  # e.g. Pillow's "Corrupt EXIF data": a JSON line, not raw stderr

@@ -48,6 +48,9 @@ def test_flags_accept_the_original_spellings(raw: str, expected: bool) -> None:
         ("AVERAGING", "median"),
         ("DEFAULT_PREFIX", "search"),
         ("MAX_PENDING_ITEMS", "0"),
+        ("IMAGE_MAX_PIXELS", "100000000"),
+        ("FETCH_ALLOW_NETWORKS", "10.0.0.0/33"),
+        ("IMAGE_MAX_MB", "-1"),
     ],
 )
 def test_bad_values_name_the_variable(name: str, value: str) -> None:
@@ -59,3 +62,17 @@ def test_readme_table_documents_exactly_the_variables_read() -> None:
     section = README.read_text().split("## Configuration", 1)[1].split("\n## ", 1)[0]
     table = re.findall(r"^\| `([A-Z_]+)` \|", section, flags=re.MULTILINE)
     assert sorted(table) == sorted(ENVIRONMENT)
+
+
+def test_image_settings_parse() -> None:
+    settings = Settings.from_env(
+        {
+            "FETCH_ALLOW_NETWORKS": "10.0.0.0/8, 192.168.1.7",
+            "IMAGE_MAX_MB": "1.5",
+            "IMAGE_EXIF_ORIENTATION": "1",
+            "IMG_MODEL": "m.onnx",
+        }
+    )
+    assert [str(n) for n in settings.fetch_allow_networks] == ["10.0.0.0/8", "192.168.1.7/32"]
+    assert settings.image_max_bytes == 1572864 and settings.image_exif_orientation
+    assert settings.img_model_explicit and not Settings.from_env({}).img_model_explicit

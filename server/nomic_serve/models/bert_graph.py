@@ -7,19 +7,25 @@ alone or batched.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import onnx
-from onnx import TensorProto, helper, numpy_helper
+from onnx import TensorProto, helper
 
-OPSET = 17
-IR_VERSION = 10  # opset 17 needs IR >= 8; 10 is accepted by every ONNX Runtime we target
+from nomic_serve.models.onnx_builder import (
+    BATCH_DIM,
+    GraphBuilder,
+    add_encoder_constants,
+    attention,
+    finish_model,
+    gelu,
+    require_weights,
+)
+
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
 OUTPUT_NAME = "last_hidden_state"
-BATCH_DIM = "batch"
 SEQUENCE_DIM = "sequence"
 
 # HF masks with finfo(float32).min; anything that large makes masked softmax weights exactly 0,
@@ -125,59 +131,11 @@ def _normalize_weights(
         name = name.removeprefix("bert.")
         if name.startswith(_IGNORED_PREFIXES) or name in _IGNORED_NAMES:
             continue
-        found[name] = np.asarray(value, dtype=np.float32)
-    expected = expected_weight_shapes(config)
-    missing = sorted(expected.keys() - found.keys())
-    if missing:
-        raise KeyError(f"missing {len(missing)} BERT weights, e.g. {missing[:3]}")
-    for name, shape in expected.items():
-        if found[name].shape != shape:
-            raise ValueError(f"{name}: shape {found[name].shape} does not match config {shape}")
-    return {name: found[name] for name in expected}
+        found[name] = value
+    return require_weights(found, expected_weight_shapes(config), "BERT")
 
 
-class _GraphBuilder:
-    """Collects nodes and initializers so the sub-block helpers read like the math."""
-
-    def __init__(self, weights: dict[str, np.ndarray]) -> None:
-        self.weights = weights
-        self.nodes: list[onnx.NodeProto] = []
-        self.initializers: list[onnx.TensorProto] = []
-        self._count = 0
-
-    def op(self, op_type: str, *inputs: str, **attrs: object) -> str:
-        """Append a single-output node and return the name of its output."""
-        self._count += 1
-        out = f"{op_type.lower()}_{self._count}"
-        self.nodes.append(helper.make_node(op_type, list(inputs), [out], name=out, **attrs))
-        return out
-
-    def const(self, name: str, value: np.ndarray) -> str:
-        self.initializers.append(numpy_helper.from_array(value, name=name))
-        return name
-
-    def weight(self, name: str) -> str:
-        return self.const(name, self.weights[name])
-
-    def linear(self, x: str, prefix: str) -> str:
-        """HF Linear: y = x W^T + b, so the MatMul initializer is the stored weight transposed."""
-        w = self.const(
-            f"{prefix}.weight_t", np.ascontiguousarray(self.weights[f"{prefix}.weight"].T)
-        )
-        return self.op("Add", self.op("MatMul", x, w), self.weight(f"{prefix}.bias"))
-
-    def layer_norm(self, x: str, prefix: str, eps: float) -> str:
-        return self.op(
-            "LayerNormalization",
-            x,
-            self.weight(f"{prefix}.weight"),
-            self.weight(f"{prefix}.bias"),
-            axis=-1,
-            epsilon=eps,
-        )
-
-
-def _embeddings(b: _GraphBuilder, config: BertConfig) -> str:
+def _embeddings(b: GraphBuilder, config: BertConfig) -> str:
     """Word + position + token-type embeddings; positions are 0..seq-1 sliced from the table."""
     seq_len = b.op(
         "Slice",
@@ -198,7 +156,7 @@ def _embeddings(b: _GraphBuilder, config: BertConfig) -> str:
     return b.layer_norm(summed, "embeddings.LayerNorm", config.layer_norm_eps)
 
 
-def _additive_mask(b: _GraphBuilder) -> str:
+def _additive_mask(b: GraphBuilder) -> str:
     """(1 - mask) * min_float as [batch, 1, 1, sequence], shared by every layer."""
     mask = b.op("Cast", "attention_mask", to=TensorProto.FLOAT)
     inverted = b.op("Sub", "one_f32", mask)
@@ -206,56 +164,30 @@ def _additive_mask(b: _GraphBuilder) -> str:
     return b.op("Unsqueeze", scaled, b.const("mask_axes", np.array([1, 2], dtype=np.int64)))
 
 
-def _split_heads(b: _GraphBuilder, x: str, perm: list[int]) -> str:
-    """[batch, seq, hidden] -> [batch, heads, ...] in the order given by `perm`."""
-    return b.op("Transpose", b.op("Reshape", x, "heads_shape"), perm=perm)
-
-
-def _self_attention(b: _GraphBuilder, x: str, mask: str, prefix: str, config: BertConfig) -> str:
-    """Multi-head scaled dot-product attention, then output projection, residual and LayerNorm."""
-    q = _split_heads(b, b.linear(x, f"{prefix}.self.query"), [0, 2, 1, 3])
-    k = _split_heads(b, b.linear(x, f"{prefix}.self.key"), [0, 2, 3, 1])
-    v = _split_heads(b, b.linear(x, f"{prefix}.self.value"), [0, 2, 1, 3])
-    scores = b.op("Mul", b.op("MatMul", q, k), "attention_scale")
-    probs = b.op("Softmax", b.op("Add", scores, mask), axis=-1)
-    context = b.op("Transpose", b.op("MatMul", probs, v), perm=[0, 2, 1, 3])
-    merged = b.op("Reshape", context, "hidden_shape")
-    out = b.linear(merged, f"{prefix}.output.dense")
+def _self_attention(b: GraphBuilder, x: str, mask: str, prefix: str, config: BertConfig) -> str:
+    """Multi-head attention, then output projection, residual and LayerNorm (post-LN)."""
+    names = [f"{prefix}.self.{name}" for name in ("query", "key", "value")]
+    out = b.linear(attention(b, x, names, mask), f"{prefix}.output.dense")
     return b.layer_norm(b.op("Add", out, x), f"{prefix}.output.LayerNorm", config.layer_norm_eps)
 
 
-def _feed_forward(b: _GraphBuilder, x: str, prefix: str, config: BertConfig) -> str:
+def _feed_forward(b: GraphBuilder, x: str, prefix: str, config: BertConfig) -> str:
     """Intermediate dense + exact (erf) GELU + output dense, residual and LayerNorm."""
-    h = b.linear(x, f"{prefix}.intermediate.dense")
-    erf = b.op("Erf", b.op("Div", h, "sqrt2"))
-    gelu = b.op("Mul", b.op("Mul", h, b.op("Add", erf, "one_f32")), "half")
-    out = b.linear(gelu, f"{prefix}.output.dense")
+    h = gelu(b, b.linear(x, f"{prefix}.intermediate.dense"))
+    out = b.linear(h, f"{prefix}.output.dense")
     return b.layer_norm(b.op("Add", out, x), f"{prefix}.output.LayerNorm", config.layer_norm_eps)
-
-
-def _add_shared_constants(b: _GraphBuilder, config: BertConfig) -> None:
-    """Constants reused by every layer, registered once under fixed names."""
-    heads = [0, 0, config.num_attention_heads, config.head_dim]
-    b.const("heads_shape", np.array(heads, dtype=np.int64))
-    b.const("hidden_shape", np.array([0, 0, config.hidden_size], dtype=np.int64))
-    scale = np.array(1.0 / math.sqrt(config.head_dim), dtype=np.float32)
-    b.const("attention_scale", scale)
-    b.const("sqrt2", np.array(math.sqrt(2.0), dtype=np.float32))
-    b.const("half", np.array(0.5, dtype=np.float32))
-    b.const("one_f32", np.array(1.0, dtype=np.float32))
 
 
 def build_bert_model(weights: Mapping[str, np.ndarray], config: BertConfig) -> onnx.ModelProto:
     """Return an fp32 ONNX `BertModel` encoder producing `last_hidden_state`."""
-    b = _GraphBuilder(_normalize_weights(weights, config))
-    _add_shared_constants(b, config)
+    b = GraphBuilder(_normalize_weights(weights, config))
+    add_encoder_constants(b, config.num_attention_heads, config.head_dim)
     hidden = _embeddings(b, config)
     mask = _additive_mask(b)
     for n in range(config.num_hidden_layers):
         prefix = f"encoder.layer.{n}"
         hidden = _self_attention(b, hidden, mask, f"{prefix}.attention", config)
         hidden = _feed_forward(b, hidden, prefix, config)
-    b.nodes.append(helper.make_node("Identity", [hidden], [OUTPUT_NAME], name=OUTPUT_NAME))
 
     inputs = [
         helper.make_tensor_value_info(name, TensorProto.INT64, [BATCH_DIM, SEQUENCE_DIM])
@@ -263,12 +195,6 @@ def build_bert_model(weights: Mapping[str, np.ndarray], config: BertConfig) -> o
     ]
     output_dims = [BATCH_DIM, SEQUENCE_DIM, config.hidden_size]
     output = helper.make_tensor_value_info(OUTPUT_NAME, TensorProto.FLOAT, output_dims)
-    graph = helper.make_graph(b.nodes, "bert_encoder", inputs, [output], b.initializers)
-    model = helper.make_model(
-        graph,
-        opset_imports=[helper.make_opsetid("", OPSET)],
-        producer_name="nomic_serve.bert_graph",
-        ir_version=IR_VERSION,
+    return finish_model(
+        b, inputs, hidden, output, graph_name="bert_encoder", producer="nomic_serve.bert_graph"
     )
-    onnx.checker.check_model(model)
-    return model
