@@ -23,6 +23,7 @@ from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processor
 
 from nomic_serve.config import ENVIRONMENT
 from nomic_serve.models.bert_graph import BertConfig, build_bert_model, random_bert_weights
+from nomic_serve.models.vit_graph import VitConfig, build_vit_model, random_vit_weights
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_REFERENCE = REPO_ROOT.parent / "shared" / "reference"
@@ -125,6 +126,40 @@ def quantized_model(
     model = folder / "model_quantized.onnx"
     quantize_dynamic(str(tiny_model.model), str(model), weight_type=QuantType.QInt8)
     return TextModelDir(folder=folder, model=model, tokenizer=folder / "tokenizer.json", hidden=32)
+
+
+@pytest.fixture(scope="session")
+def vision_model(tmp_path_factory: pytest.TempPathFactory) -> TextModelDir:
+    """A ViT-shaped vision encoder (224 px input, 32 px patches, 32 hidden units) with the
+    CLIP preprocessor_config.json of nomic-embed-vision-v1.5 beside it."""
+    folder = tmp_path_factory.mktemp("vision")
+    config = VitConfig(
+        patch_size=32,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=64,
+    )
+    model = folder / "model.onnx"
+    onnx.save(build_vit_model(random_vit_weights(config, seed=3), config), str(model))
+    (folder / "config.json").write_text(json.dumps({"hidden_size": 32}))
+    (folder / "preprocessor_config.json").write_text(
+        json.dumps(
+            {
+                "crop_size": {"height": 224, "width": 224},
+                "do_center_crop": True,
+                "do_normalize": True,
+                "do_rescale": True,
+                "do_resize": True,
+                "image_mean": [0.48145466, 0.4578275, 0.40821073],
+                "image_std": [0.26862954, 0.26130258, 0.27577711],
+                "resample": 3,
+                "rescale_factor": 0.00392156862745098,
+                "size": {"shortest_edge": 224},
+            }
+        )
+    )
+    return TextModelDir(folder=folder, model=model, tokenizer=folder / "none", hidden=32)
 
 
 @pytest.fixture(scope="session")

@@ -7,35 +7,72 @@ import logging
 import signal
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 from .api.server import start_server
 from .api.servicer import EmbeddingServicer
 from .config import Settings
+from .core.image_engine import ImageDecoder, ImageLimits
 from .errors import ConfigError
+from .fetch import ImageFetcher
+from .intake import ImageIntake
 from .log import configure_logging
-from .models.loader import ModelMissing, load_text_model, resolve_text_files
+from .models.loader import (
+    ModelMissing,
+    load_text_model,
+    load_vision_model,
+    resolve_text_files,
+    resolve_vision_file,
+)
 
 log = logging.getLogger("nomic_serve")
+T = TypeVar("T")
 
 
 async def serve(settings: Settings) -> None:
     started = time.perf_counter()
-    pool = ThreadPoolExecutor(settings.inference_workers, thread_name_prefix="inference")
-    text, missing = None, ""
-    try:
-        text = load_text_model(resolve_text_files(settings), settings, pool)
-    except ModelMissing as exc:
-        missing = str(exc)
-        log.warning(missing)
-    servicer = EmbeddingServicer(settings=settings, text=text, text_missing=missing)
-    running = await start_server(servicer, settings, text_ready=text is not None)
+    inference = ThreadPoolExecutor(settings.inference_workers, thread_name_prefix="inference")
+    preprocess = ThreadPoolExecutor(settings.preprocess_workers, thread_name_prefix="preprocess")
+    # Every file is resolved before anything loads, so a bad path fails fast.
+    vision_file, image_missing = _resolved(resolve_vision_file, settings)
+    text_files, text_missing = _resolved(resolve_text_files, settings)
+    text = load_text_model(text_files, settings, inference) if text_files else None
+    image = load_vision_model(vision_file, settings, inference) if vision_file else None
+    for missing in (text_missing, image_missing):
+        if missing:
+            log.warning(missing)  # only now: a fatal error above stays the one line printed
+    fetcher = ImageFetcher.from_settings(settings)
+    servicer = EmbeddingServicer(
+        settings=settings,
+        text=text,
+        text_missing=text_missing,
+        image=image,
+        image_missing=image_missing,
+        decoder=ImageDecoder(
+            ImageLimits(
+                max_pixels=settings.image_max_pixels,
+                decode_timeout_s=settings.image_decode_timeout_s,
+                exif_orientation=settings.image_exif_orientation,
+            ),
+            preprocess,
+        ),
+        intake=ImageIntake(
+            fetcher,
+            max_bytes=settings.image_max_bytes,
+            max_per_request=settings.image_max_per_request,
+        ),
+    )
+    running = await start_server(
+        servicer, settings, text_ready=text is not None, vision_ready=image is not None
+    )
     log.info(
         "ready",
         extra={
             "startup_s": round(time.perf_counter() - started, 3),
             "text_model": text.engine.profile.name if text else None,
-            "providers": text.engine.session.providers if text else [],
+            "vision_model": image.profile.name if image else None,
         },
     )
     stop = asyncio.Event()
@@ -45,8 +82,18 @@ async def serve(settings: Settings) -> None:
     await stop.wait()
     log.info("shutting down", extra={"grace_s": settings.shutdown_grace_s})
     await running.stop(settings.shutdown_grace_s)
-    pool.shutdown(wait=True, cancel_futures=True)
+    await fetcher.aclose()
+    for pool in (preprocess, inference):
+        pool.shutdown(wait=True, cancel_futures=True)
     log.info("stopped")
+
+
+def _resolved(resolve: Callable[[Settings], T], settings: Settings) -> tuple[T | None, str]:
+    """The model's files, or None and why not: a missing model is served as UNAVAILABLE."""
+    try:
+        return resolve(settings), ""
+    except ModelMissing as exc:
+        return None, str(exc)
 
 
 def main() -> int:

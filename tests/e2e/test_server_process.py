@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import os
 import signal
@@ -15,6 +17,7 @@ from pathlib import Path
 
 import grpc
 import pytest
+from PIL import Image
 
 from nomic_serve_stubs.v1 import embedding_service_pb2 as pb
 from nomic_serve_stubs.v1 import embedding_service_pb2_grpc as rpc
@@ -73,11 +76,11 @@ class ServerProcess:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, embedded_cache) -> Iterator[ServerProcess]:
+def server(tmp_path_factory, embedded_cache, vision_model) -> Iterator[ServerProcess]:
     process = ServerProcess(
         [str(BIN / "nomic-serve")],
         cwd=tmp_path_factory.mktemp("run"),
-        env={"CACHE_DIR": str(embedded_cache)},
+        env={"CACHE_DIR": str(embedded_cache), "IMG_MODEL": str(vision_model.model)},
     )
     yield process
     process.stop()
@@ -111,7 +114,7 @@ def test_grpcurl_embeds_the_original_bodies(server: ServerProcess) -> None:
 
 
 def test_grpcurl_health_check_per_model(server: ServerProcess) -> None:
-    for service, status in (("", "SERVING"), ("text", "SERVING"), ("vision", "NOT_SERVING")):
+    for service, status in (("", "SERVING"), ("text", "SERVING"), ("vision", "SERVING")):
         checked = server.grpcurl("grpc.health.v1.Health/Check", data={"service": service})
         assert json.loads(checked.stdout)["status"] == status
 
@@ -158,6 +161,40 @@ def test_sigterm_drains_in_flight_work_then_exits_0(tmp_path, embedded_cache) ->
     assert events.index("shutting down") < events.index("stopped")
 
 
+def _png_data_url() -> str:
+    buffer = io.BytesIO()
+    Image.new("RGBA", (40, 30), (250, 120, 10, 255)).save(buffer, "PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def test_grpcurl_images_with_the_original_bodies(server: ServerProcess) -> None:
+    image = _png_data_url()
+    for body in ({"content": image, "dim": 16}, {"input": image, "dim": 16}):
+        embedded = server.grpcurl("nomic.serve.v1.EmbeddingService/ImageEmbed", data=body)
+        assert embedded.returncode == 0, embedded.stderr
+        assert len(json.loads(embedded.stdout)["embedding"]) == 16
+    listed = server.grpcurl(
+        "nomic.serve.v1.EmbeddingService/ImageEmbedList", data={"contents": [image, image]}
+    )
+    assert [len(e) for e in json.loads(listed.stdout)["embeddings"]] == [32, 32]
+    stats = server.grpcurl(
+        "nomic.serve.v1.EmbeddingService/ImageStats",
+        data={"content": image, "averaging_method": "geometric"},
+    )
+    reply = json.loads(stats.stdout)
+    average = reply["color_data"]["avg_color"]
+    assert average["hex"] == "#fa780a" and average["method"] == "geometric"
+    assert reply["exif_data"] == {}
+
+
+def test_grpcurl_refuses_private_urls(server: ServerProcess) -> None:
+    refused = server.grpcurl(
+        "nomic.serve.v1.EmbeddingService/ImageEmbed",
+        data={"content": "http://169.254.169.254/latest/meta-data/"},
+    )
+    assert "Code: PermissionDenied" in refused.stderr
+
+
 def _start_failing(tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(
         [str(BIN / "nomic-serve")],
@@ -185,6 +222,14 @@ def test_corrupt_txt_model_exits_1_with_one_line_naming_it(tmp_path: Path, tiny_
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"nomic-serve: {corrupt}: ")
+
+
+def test_missing_img_model_exits_1_with_one_line(tmp_path: Path, embedded_cache) -> None:
+    result = _start_failing(
+        tmp_path, {"IMG_MODEL": str(tmp_path / "img.onnx"), "CACHE_DIR": str(embedded_cache)}
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"nomic-serve: IMG_MODEL {tmp_path / 'img.onnx'}: no such file"
 
 
 def test_bad_setting_exits_1_naming_the_variable(tmp_path: Path) -> None:

@@ -15,10 +15,19 @@ from grpc_health.v1 import health_pb2_grpc
 from nomic_serve.api.server import RunningServer, start_server
 from nomic_serve.api.servicer import EmbeddingServicer
 from nomic_serve.config import Settings
-from nomic_serve.models.loader import LoadedTextModel, TextModelFiles, load_text_model
+from nomic_serve.core.image_engine import ImageDecoder, ImageEngine, ImageLimits
+from nomic_serve.fetch import ImageFetcher
+from nomic_serve.intake import ImageIntake
+from nomic_serve.models.loader import (
+    LoadedTextModel,
+    TextModelFiles,
+    load_text_model,
+    load_vision_model,
+)
 from nomic_serve_stubs.v1 import embedding_service_pb2_grpc as rpc
 
 MISSING = "no text model is loaded: models/txt/model_quantized.onnx not found"
+VISION_MISSING = "no vision model is loaded: models/img/model_quantized.onnx not found"
 
 
 @dataclass
@@ -30,20 +39,46 @@ class Served:
     channel: grpc.aio.Channel
     running: RunningServer
     text: LoadedTextModel | None
+    image: ImageEngine | None
 
 
 @asynccontextmanager
 async def serving(
-    model: Path | None, tokenizer: Path | None = None, **overrides: object
+    model: Path | None,
+    tokenizer: Path | None = None,
+    *,
+    vision: Path | None = None,
+    **overrides: object,
 ) -> AsyncIterator[Served]:
     settings = replace(Settings(grpc_host="127.0.0.1"), **overrides)
     pool = ThreadPoolExecutor(settings.inference_workers)
-    text = None
+    preprocess = ThreadPoolExecutor(settings.preprocess_workers)
+    text = image = None
     if model is not None:
         files = TextModelFiles(model, tokenizer or model.parent / "tokenizer.json", "file")
         text = load_text_model(files, settings, pool)
-    servicer = EmbeddingServicer(settings=settings, text=text, text_missing=MISSING)
-    running = await start_server(servicer, settings, text_ready=text is not None, port=0)
+    if vision is not None:
+        image = load_vision_model(vision, settings, pool)
+    fetcher = ImageFetcher.from_settings(settings)
+    limits = ImageLimits(
+        settings.image_max_pixels, settings.image_decode_timeout_s, settings.image_exif_orientation
+    )
+    servicer = EmbeddingServicer(
+        settings=settings,
+        text=text,
+        text_missing=MISSING,
+        image=image,
+        image_missing=VISION_MISSING,
+        decoder=ImageDecoder(limits, preprocess),
+        intake=ImageIntake(
+            fetcher,
+            max_bytes=settings.image_max_bytes,
+            max_per_request=settings.image_max_per_request,
+        ),
+    )
+    running = await start_server(
+        servicer, settings, text_ready=text is not None, vision_ready=image is not None, port=0
+    )
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{running.port}")
     try:
         yield Served(
@@ -52,11 +87,14 @@ async def serving(
             channel,
             running,
             text,
+            image,
         )
     finally:
         await channel.close()
         await running.stop(0)
+        await fetcher.aclose()
         pool.shutdown(wait=True)
+        preprocess.shutdown(wait=True)
 
 
 @pytest.fixture(scope="session")
@@ -74,4 +112,10 @@ async def wide(wide_model) -> AsyncIterator[Served]:
 @pytest.fixture(scope="session")
 async def quantized(quantized_model) -> AsyncIterator[Served]:
     async with serving(quantized_model.model) as served:
+        yield served
+
+
+@pytest.fixture(scope="session")
+async def vision(tiny_model, vision_model) -> AsyncIterator[Served]:
+    async with serving(tiny_model.model, vision=vision_model.model) as served:
         yield served

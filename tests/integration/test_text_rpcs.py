@@ -127,18 +127,6 @@ async def test_list_errors_name_the_bad_item(tiny: Served) -> None:
     assert "inputs[1] is empty" in caught.value.details()
 
 
-async def test_image_rpcs_are_unimplemented_with_a_clear_message(tiny: Served) -> None:
-    for call, request in (
-        (tiny.stub.ImageEmbed, pb.ImageEmbedRequest(content="data:image/png;base64,AAAA")),
-        (tiny.stub.ImageEmbedList, pb.ImageEmbedListRequest(contents=["x"])),
-        (tiny.stub.ImageStats, pb.ImageStatsRequest(data=b"x")),
-    ):
-        with pytest.raises(grpc.aio.AioRpcError) as caught:
-            await call(request)
-        assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
-        assert "not available" in caught.value.details()
-
-
 async def test_concurrent_requests_get_their_own_answers(tiny: Served) -> None:
     texts = [
         f"the {w} and the {v}"

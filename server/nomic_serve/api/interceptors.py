@@ -144,6 +144,8 @@ def _log(record: RequestRecord, started: float) -> None:
             "ms": round((time.perf_counter() - started) * 1000, 3),
             "items": record.items,
             "tokens": record.tokens,
+            "fetch_ms": round(timings.fetch_ms, 3),
+            "preprocess_ms": round(timings.preprocess_ms, 3),
             "tokenize_ms": round(timings.tokenize_ms, 3),
             "inference_ms": round(timings.inference_ms, 3),
             "postprocess_ms": round(timings.postprocess_ms, 3),

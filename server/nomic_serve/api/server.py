@@ -46,7 +46,12 @@ class RunningServer:
 
 
 async def start_server(
-    servicer: EmbeddingServicer, settings: Settings, *, text_ready: bool, port: int | None = None
+    servicer: EmbeddingServicer,
+    settings: Settings,
+    *,
+    text_ready: bool,
+    vision_ready: bool,
+    port: int | None = None,
 ) -> RunningServer:
     """Builds and starts the server on `port` (default GRPC_PORT; 0 picks a free one)."""
     max_bytes = settings.grpc_max_message_mb * 1024 * 1024
@@ -64,7 +69,7 @@ async def start_server(
         ("", True),
         (SERVICE_NAME, True),
         (HEALTH_TEXT, text_ready),
-        (HEALTH_VISION, False),
+        (HEALTH_VISION, vision_ready),
     ):
         await health_servicer.set(name, SERVING if ready else NOT_SERVING)
     reflection.enable_server_reflection(

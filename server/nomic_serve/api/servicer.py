@@ -16,9 +16,12 @@ from nomic_serve_stubs.v1 import embedding_service_pb2_grpc as rpc
 from .. import __version__
 from ..config import Settings
 from ..core.engine import EmbedResult, TextEngine
-from ..core.types import TextItem
-from ..core.validation import validate_text, validate_texts
-from ..errors import ModelUnavailable, NotAvailable, ServeError
+from ..core.image_engine import ImageDecoder, ImageEngine
+from ..core.types import TextItem, Timings
+from ..core.validation import resolve_averaging, resolve_dim, validate_text, validate_texts
+from ..errors import ModelUnavailable, ServeError
+from ..imagestats import ColorStats, color_stats, read_exif
+from ..intake import ImageIntake
 from ..models.loader import LoadedTextModel
 from .interceptors import current_record
 from .status import rpc_status
@@ -27,7 +30,6 @@ __all__ = ["EmbeddingServicer", "ServingState"]
 
 # The request messages that carry one text with `input`, `dim` and `truncate`.
 _OneText = pb.EmbedRequest | pb.EmbedQueryRequest | pb.EmbedBatchRequest
-_NO_IMAGES = "image embeddings and image statistics are not available in this version"
 
 
 @dataclass
@@ -38,7 +40,7 @@ class ServingState:
 
 
 class EmbeddingServicer(rpc.EmbeddingServiceServicer):
-    """Implements nomic.serve.v1.EmbeddingService on top of the text engine."""
+    """Implements nomic.serve.v1.EmbeddingService on top of the text and image engines."""
 
     def __init__(
         self,
@@ -46,10 +48,18 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
         settings: Settings,
         text: LoadedTextModel | None,
         text_missing: str = "",
+        image: ImageEngine | None = None,
+        image_missing: str = "",
+        decoder: ImageDecoder,
+        intake: ImageIntake,
     ) -> None:
         self._settings = settings
         self._text = text
         self._text_missing = text_missing or "no text model is loaded"
+        self._image = image
+        self._image_missing = image_missing or "no vision model is loaded"
+        self._decoder = decoder
+        self._intake = intake
         self.state = ServingState()
 
     async def Embed(
@@ -127,17 +137,75 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
     async def ImageEmbed(
         self, request: pb.ImageEmbedRequest, context: grpc.aio.ServicerContext
     ) -> pb.ImageEmbedResponse:
-        raise NotAvailable(_NO_IMAGES)
+        started = time.perf_counter()
+        engine = self._image_engine()
+        dim = resolve_dim(request.dim, engine.profile.dimension)
+        data = await self._intake.one(_image_source(request))
+        fetched = time.perf_counter()
+        (pixels,) = await self._decoder.pixels([data], engine.clip)
+        if isinstance(pixels, ServeError):
+            raise pixels
+        (vector,), timings = await engine.embed([pixels], dim)
+        timings.fetch_ms = (fetched - started) * 1000
+        timings.preprocess_ms = _ms_since(fetched) - timings.inference_ms - timings.postprocess_ms
+        current_record().add(items=1, tokens=0, timings=timings)
+        return pb.ImageEmbedResponse(
+            embedding=vector.tolist(), time_ms=_ms_since(started), model=engine.profile.name
+        )
 
     async def ImageEmbedList(
         self, request: pb.ImageEmbedListRequest, context: grpc.aio.ServicerContext
     ) -> pb.ImageEmbedListResponse:
-        raise NotAvailable(_NO_IMAGES)
+        """Fetches and decodes every image in parallel, then runs one inference for the
+        images that made it; the others are reported per item."""
+        started = time.perf_counter()
+        engine = self._image_engine()
+        dim = resolve_dim(request.dim, engine.profile.dimension)
+        loaded, fetch_ms = await self._intake.many(request.contents, request.data)
+        decoding = time.perf_counter()
+        good = [i for i, item in enumerate(loaded) if isinstance(item, bytes)]
+        results: list[object] = list(loaded)
+        for index, pixels in zip(
+            good, await self._decoder.pixels([loaded[i] for i in good], engine.clip), strict=True
+        ):
+            results[index] = pixels
+        errors = [(i, r) for i, r in enumerate(results) if isinstance(r, ServeError)]
+        if len(errors) == len(results):
+            raise errors[0][1]
+        ready = [i for i, r in enumerate(results) if not isinstance(r, ServeError)]
+        preprocess_ms = _ms_since(decoding)
+        vectors, timings = await engine.embed([results[i] for i in ready], dim)
+        embeddings = [struct_pb2.ListValue() for _ in results]
+        for index, vector in zip(ready, vectors, strict=True):
+            embeddings[index].extend(vector.tolist())
+        timings.add(Timings(fetch_ms=fetch_ms, preprocess_ms=preprocess_ms))
+        current_record().add(items=len(results), tokens=0, timings=timings)
+        return pb.ImageEmbedListResponse(
+            embeddings=embeddings,
+            errors=[pb.ItemError(index=i, status=rpc_status(e)) for i, e in errors],
+            time_ms=_ms_since(started),
+            model=engine.profile.name,
+        )
 
     async def ImageStats(
         self, request: pb.ImageStatsRequest, context: grpc.aio.ServicerContext
     ) -> pb.ImageStatsResponse:
-        raise NotAvailable(_NO_IMAGES)
+        """Needs no model: EXIF as stored (never rotated) and colours of the opaque pixels."""
+        started = time.perf_counter()
+        method = resolve_averaging(request.averaging_method, self._settings.averaging)
+        data = await self._intake.one(_image_source(request))
+        (stats,) = await self._decoder.map(
+            [data], lambda image: (read_exif(image), color_stats(image, method))
+        )
+        if isinstance(stats, ServeError):
+            raise stats
+        exif, colors = stats
+        response = pb.ImageStatsResponse(time_ms=_ms_since(started))
+        response.exif_data.SetInParent()  # `{}` when the image has none, as the original
+        response.exif_data.update(exif)
+        if colors is not None:
+            response.color_data.CopyFrom(_color_data(colors))
+        return response
 
     async def Health(
         self, request: pb.HealthRequest, context: grpc.aio.ServicerContext
@@ -146,9 +214,10 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
         return pb.HealthResponse(
             status="SHUTTING_DOWN" if self.state.shutting_down else "OK",
             text_model=text is not None and not self.state.shutting_down,
-            vision_model=False,
+            vision_model=self._image is not None and not self.state.shutting_down,
             text_model_name=text.engine.profile.name if text else "",
-            provider=text.engine.session.providers[0] if text else "",
+            vision_model_name=self._image.profile.name if self._image else "",
+            provider=_first_provider(text, self._image),
         )
 
     async def Info(
@@ -163,9 +232,13 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
             img_model=str(settings.img_model),
             default_prefix=settings.default_prefix,
             version=__version__,
+            limits=_limits(settings),
+            exif_orientation=settings.image_exif_orientation,
         )
         if self._text:
             response.text.CopyFrom(_text_model_info(self._text))
+        if self._image:
+            response.vision.CopyFrom(_vision_model_info(self._image, settings))
         return response
 
     async def _embed_one(self, request: _OneText, prefix: str) -> dict[str, object]:
@@ -219,6 +292,11 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
             raise ModelUnavailable(self._text_missing)
         return self._text.engine
 
+    def _image_engine(self) -> ImageEngine:
+        if self._image is None:
+            raise ModelUnavailable(self._image_missing)
+        return self._image
+
 
 def _truncate(request: _OneText | pb.EmbedListRequest) -> bool:
     """`truncate` defaults to True when the caller leaves it unset."""
@@ -246,6 +324,53 @@ def _text_model_info(text: LoadedTextModel) -> pb.ModelInfo:
         batching_reason=session.mode.reason,
         source=text.files.source,
     )
+
+
+def _vision_model_info(image: ImageEngine, settings: Settings) -> pb.ModelInfo:
+    return pb.ModelInfo(
+        name=image.profile.name,
+        path=str(settings.img_model),
+        dimension=image.profile.dimension,
+        pooling="cls",
+        providers=image.session.providers,
+        batching=image.session.mode.name,
+        batching_reason=image.session.mode.reason,
+        source="file",
+    )
+
+
+def _first_provider(text: LoadedTextModel | None, image: ImageEngine | None) -> str:
+    session = text.engine.session if text else image.session if image else None
+    return session.providers[0] if session else ""
+
+
+def _limits(settings: Settings) -> pb.Limits:
+    return pb.Limits(
+        image_max_bytes=settings.image_max_bytes,
+        image_max_pixels=settings.image_max_pixels,
+        image_max_per_request=settings.image_max_per_request,
+        image_decode_timeout_s=settings.image_decode_timeout_s,
+        fetch_timeout_s=settings.fetch_timeout_s,
+        fetch_max_redirects=settings.fetch_max_redirects,
+        fetch_allow_networks=[str(n) for n in settings.fetch_allow_networks],
+        max_list_inputs=settings.max_list_inputs,
+        max_pending_items=settings.max_pending_items,
+        stream_window=settings.stream_window,
+        grpc_max_message_bytes=settings.grpc_max_message_mb * 1024 * 1024,
+    )
+
+
+def _color_data(colors: ColorStats) -> pb.ColorData:
+    return pb.ColorData(
+        avg_color=pb.AverageColor(rgb=colors.avg_rgb, hex=colors.avg_hex, method=colors.method),
+        dominant_color=pb.DominantColor(rgb=colors.dominant_rgb, hex=colors.dominant_hex),
+    )
+
+
+def _image_source(request: pb.ImageEmbedRequest | pb.ImageStatsRequest) -> str | bytes | None:
+    """The `image` oneof as set: empty bytes are an (empty) image, unset is no image."""
+    field = request.WhichOneof("image")
+    return getattr(request, field) if field else None
 
 
 def _ms_since(started: float) -> float:

@@ -6,6 +6,7 @@ import grpc
 from google.rpc import status_pb2
 
 from ..errors import (
+    FetchBlocked,
     InferenceFailed,
     InvalidInput,
     ModelUnavailable,
@@ -18,6 +19,7 @@ __all__ = ["STATUS_BY_ERROR", "rpc_status", "status_code"]
 
 STATUS_BY_ERROR: dict[type[ServeError], grpc.StatusCode] = {
     InvalidInput: grpc.StatusCode.INVALID_ARGUMENT,  # HTTP 400
+    FetchBlocked: grpc.StatusCode.PERMISSION_DENIED,  # HTTP 403
     Overloaded: grpc.StatusCode.RESOURCE_EXHAUSTED,  # HTTP 429
     ModelUnavailable: grpc.StatusCode.UNAVAILABLE,  # HTTP 503
     NotAvailable: grpc.StatusCode.UNIMPLEMENTED,  # HTTP 501

@@ -17,7 +17,7 @@ import onnxruntime as ort
 
 from ..errors import ConfigError, InferenceFailed
 
-__all__ = ["BatchingMode", "TextSession", "batching_mode"]
+__all__ = ["BatchingMode", "OnnxEncoder", "TextSession", "VisionSession", "batching_mode"]
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +62,10 @@ def _all_nodes(graph: onnx.GraphProto) -> Iterator[onnx.NodeProto]:
                 yield from _all_nodes(attribute.g)
 
 
-class TextSession:
-    """One text encoder session: feeds the inputs the graph declares, returns [B, T, H]."""
+class OnnxEncoder:
+    """One ORT session whose batching mode is read from its graph; subclasses name the feeds."""
+
+    required_inputs: frozenset[str] = frozenset()
 
     def __init__(self, path: Path, *, use_gpu: bool, intra_op_threads: int) -> None:
         try:
@@ -81,16 +83,15 @@ class TextSession:
             raise ConfigError(f"{path}: ONNX Runtime cannot load it ({exc})") from None
         self.providers: list[str] = self._session.get_providers()
         self._input_names = {i.name for i in self._session.get_inputs()}
-        missing = {"input_ids", "attention_mask"} - self._input_names
+        missing = self.required_inputs - self._input_names
         if missing:
-            raise ConfigError(f"{path}: not a text encoder, inputs {sorted(missing)} missing")
+            raise ConfigError(f"{path}: unexpected model, inputs {sorted(missing)} missing")
         outputs = [o.name for o in self._session.get_outputs()]
         self._output = "last_hidden_state" if "last_hidden_state" in outputs else outputs[0]
         self.output_dimension = _last_dim(self._session.get_outputs()[0].shape)
 
-    def run(self, ids: np.ndarray, mask: np.ndarray, type_ids: np.ndarray) -> np.ndarray:
-        """Runs one padded batch; ORT releases the GIL, so callers run this on a thread pool."""
-        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": type_ids}
+    def _run(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
+        """Runs one batch; ORT releases the GIL, so callers run this on a thread pool."""
         try:
             (hidden,) = self._session.run(
                 [self._output], {k: v for k, v in feeds.items() if k in self._input_names}
@@ -99,6 +100,24 @@ class TextSession:
             log.exception("inference failed")
             raise InferenceFailed(f"inference failed: {type(exc).__name__}") from exc
         return hidden
+
+
+class TextSession(OnnxEncoder):
+    """A text encoder: token ids in, [B, T, H] hidden states out."""
+
+    required_inputs = frozenset({"input_ids", "attention_mask"})
+
+    def run(self, ids: np.ndarray, mask: np.ndarray, type_ids: np.ndarray) -> np.ndarray:
+        return self._run({"input_ids": ids, "attention_mask": mask, "token_type_ids": type_ids})
+
+
+class VisionSession(OnnxEncoder):
+    """A vision encoder: [B, 3, H, W] pixel values in, [B, tokens, H] hidden states out."""
+
+    required_inputs = frozenset({"pixel_values"})
+
+    def run(self, pixel_values: np.ndarray) -> np.ndarray:
+        return self._run({"pixel_values": pixel_values})
 
 
 def _providers(use_gpu: bool) -> list[str]:

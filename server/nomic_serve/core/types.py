@@ -6,7 +6,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["TextEmbedding", "TextItem", "TextProfile", "Timings", "TokenizedText"]
+__all__ = [
+    "TextEmbedding",
+    "TextItem",
+    "TextProfile",
+    "Timings",
+    "TokenizedText",
+    "VisionProfile",
+]
 
 
 @dataclass(frozen=True)
@@ -19,6 +26,14 @@ class TextProfile:
     pooling: str  # "mean" or "cls"
     layer_norm: bool  # Matryoshka layer norm before truncation (nomic-embed-text-v1.5)
     prefixes: tuple[str, ...]  # task prefixes the model was trained with; () for none
+
+
+@dataclass(frozen=True)
+class VisionProfile:
+    """How a vision model is used: CLS pooling, then the same Matryoshka cut as text."""
+
+    name: str
+    dimension: int
 
 
 @dataclass(frozen=True)
@@ -57,11 +72,15 @@ class TextEmbedding:
 class Timings:
     """Milliseconds spent per stage of one request, for the request log line."""
 
+    fetch_ms: float = 0.0
+    preprocess_ms: float = 0.0  # image decode, resize, normalize
     tokenize_ms: float = 0.0
     inference_ms: float = 0.0
     postprocess_ms: float = 0.0
 
     def add(self, other: Timings) -> None:
+        self.fetch_ms += other.fetch_ms
+        self.preprocess_ms += other.preprocess_ms
         self.tokenize_ms += other.tokenize_ms
         self.inference_ms += other.inference_ms
         self.postprocess_ms += other.postprocess_ms

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..config import PREFIX_NAMES
+from ..config import AVERAGING_METHODS, PREFIX_NAMES
 from ..errors import EmptyInput, InvalidInput
 from .types import TextItem, TextProfile
 
-__all__ = ["resolve_dim", "resolve_prefix", "validate_text", "validate_texts"]
+__all__ = [
+    "resolve_averaging",
+    "resolve_dim",
+    "resolve_prefix",
+    "validate_text",
+    "validate_texts",
+]
 
 
 def resolve_dim(dim: int, native: int) -> int:
@@ -22,12 +28,20 @@ def resolve_dim(dim: int, native: int) -> int:
 
 def resolve_prefix(prefix: str, default: str) -> str:
     """Maps "" to the server default and refuses unknown prefixes, naming the allowed ones."""
-    if not prefix:
+    return _choice("prefix", prefix, default, PREFIX_NAMES)
+
+
+def resolve_averaging(method: str, default: str) -> str:
+    """Maps "" to the server default (AVERAGING) and refuses unknown methods."""
+    return _choice("averaging_method", method, default, AVERAGING_METHODS)
+
+
+def _choice(field: str, value: str, default: str, allowed: tuple[str, ...]) -> str:
+    if not value:
         return default
-    normalized = prefix.strip().lower()
-    if normalized not in PREFIX_NAMES:
-        allowed = ", ".join(PREFIX_NAMES)
-        raise InvalidInput(f"prefix must be one of {allowed}, got {prefix!r}")
+    normalized = value.strip().lower()
+    if normalized not in allowed:
+        raise InvalidInput(f"{field} must be one of {', '.join(allowed)}, got {value!r}")
     return normalized
 
 

@@ -15,18 +15,21 @@ from pathlib import Path
 
 from ..config import Settings
 from ..core.engine import TextEngine
-from ..core.inference import TextSession
+from ..core.image_engine import ImageEngine
+from ..core.inference import TextSession, VisionSession
 from ..core.tokenization import TextTokenizer
 from ..errors import ConfigError
 from .embedded import EmbeddedModelUnavailable, ensure_embedded_model
-from .profile import text_profile
+from .profile import clip_config, text_profile, vision_profile
 
 __all__ = [
     "LoadedTextModel",
     "ModelMissing",
     "TextModelFiles",
     "load_text_model",
+    "load_vision_model",
     "resolve_text_files",
+    "resolve_vision_file",
 ]
 
 log = logging.getLogger(__name__)
@@ -110,3 +113,28 @@ def _tokenizer_for(settings: Settings) -> Path:
         if (folder / "tokenizer.json").is_file():
             return folder / "tokenizer.json"
     return settings.tokenizer
+
+
+def resolve_vision_file(settings: Settings) -> Path:
+    """IMG_MODEL; raises ConfigError when it was set and is missing, ModelMissing when the
+    default file is absent (no vision model ships with the package)."""
+    if settings.img_model.is_file():
+        return settings.img_model
+    if settings.img_model_explicit:
+        raise ConfigError(f"IMG_MODEL {settings.img_model}: no such file")
+    raise ModelMissing(
+        f"no vision model is loaded: {settings.img_model} not found (run `make models`)"
+    )
+
+
+def load_vision_model(path: Path, settings: Settings, pool: ThreadPoolExecutor) -> ImageEngine:
+    """Builds the vision session, profile and preprocessing; ConfigError names the bad file."""
+    session = VisionSession(
+        path, use_gpu=settings.use_gpu, intra_op_threads=settings.intra_op_threads
+    )
+    return ImageEngine(
+        session=session,
+        profile=vision_profile(path, output_dimension=session.output_dimension),
+        clip=clip_config(path),
+        pool=pool,
+    )

@@ -13,12 +13,20 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Settings
+from ..core.images import DEFAULT_CLIP, ClipConfig
 from ..core.prompts import NOMIC_PREFIXES
-from ..core.types import TextProfile
+from ..core.types import TextProfile, VisionProfile
 from ..errors import ConfigError
 
-__all__ = ["NOMIC_TEXT_PROFILE", "text_profile"]
+__all__ = [
+    "NOMIC_TEXT_PROFILE",
+    "NOMIC_VISION_NAME",
+    "clip_config",
+    "text_profile",
+    "vision_profile",
+]
 
+NOMIC_VISION_NAME = "nomic-embed-vision-v1.5"
 NOMIC_TEXT_PROFILE = TextProfile(
     name="nomic-embed-text-v1.5",
     dimension=768,
@@ -67,6 +75,22 @@ def text_profile(
         layer_norm=layer_norm if settings.txt_layer_norm is None else settings.txt_layer_norm,
         prefixes=prefixes if settings.txt_prefixes is None else _prefixes(settings.txt_prefixes),
     )
+
+
+def vision_profile(model_path: Path, *, output_dimension: int | None) -> VisionProfile:
+    """The vision profile: CLS pooling; the dimension from the graph, else config.json."""
+    folder = _config_folder(model_path)
+    config = _read_json(folder / "config.json") if folder else {}
+    dimension = output_dimension or int(config.get("n_embd", config.get("hidden_size", 768)))
+    return VisionProfile(name=NOMIC_VISION_NAME, dimension=dimension)
+
+
+def clip_config(model_path: Path) -> ClipConfig:
+    """The model's preprocessor_config.json (beside it or one folder up), else CLIP's."""
+    for folder in (model_path.parent, model_path.parent.parent):
+        if (folder / "preprocessor_config.json").is_file():
+            return ClipConfig.from_preprocessor_config(folder / "preprocessor_config.json")
+    return DEFAULT_CLIP
 
 
 def _prefixes(enabled: bool) -> tuple[str, ...]:

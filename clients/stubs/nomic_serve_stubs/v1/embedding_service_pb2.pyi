@@ -132,22 +132,34 @@ class ImageEmbedResponse(_message.Message):
     def __init__(self, embedding: _Optional[_Iterable[float]] = ..., time_ms: _Optional[float] = ..., model: _Optional[str] = ...) -> None: ...
 
 class ImageEmbedListRequest(_message.Message):
-    __slots__ = ("contents", "dim")
+    __slots__ = ("contents", "dim", "data")
     CONTENTS_FIELD_NUMBER: _ClassVar[int]
     DIM_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
     contents: _containers.RepeatedScalarFieldContainer[str]
     dim: int
-    def __init__(self, contents: _Optional[_Iterable[str]] = ..., dim: _Optional[int] = ...) -> None: ...
+    data: _containers.RepeatedScalarFieldContainer[bytes]
+    def __init__(self, contents: _Optional[_Iterable[str]] = ..., dim: _Optional[int] = ..., data: _Optional[_Iterable[bytes]] = ...) -> None: ...
 
 class ImageEmbedListResponse(_message.Message):
-    __slots__ = ("embeddings", "time_ms", "model")
+    __slots__ = ("embeddings", "time_ms", "model", "errors")
     EMBEDDINGS_FIELD_NUMBER: _ClassVar[int]
     TIME_MS_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
+    ERRORS_FIELD_NUMBER: _ClassVar[int]
     embeddings: _containers.RepeatedCompositeFieldContainer[_struct_pb2.ListValue]
     time_ms: float
     model: str
-    def __init__(self, embeddings: _Optional[_Iterable[_Union[_struct_pb2.ListValue, _Mapping]]] = ..., time_ms: _Optional[float] = ..., model: _Optional[str] = ...) -> None: ...
+    errors: _containers.RepeatedCompositeFieldContainer[ItemError]
+    def __init__(self, embeddings: _Optional[_Iterable[_Union[_struct_pb2.ListValue, _Mapping]]] = ..., time_ms: _Optional[float] = ..., model: _Optional[str] = ..., errors: _Optional[_Iterable[_Union[ItemError, _Mapping]]] = ...) -> None: ...
+
+class ItemError(_message.Message):
+    __slots__ = ("index", "status")
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    index: int
+    status: _status_pb2.Status
+    def __init__(self, index: _Optional[int] = ..., status: _Optional[_Union[_status_pb2.Status, _Mapping]] = ...) -> None: ...
 
 class ImageStatsRequest(_message.Message):
     __slots__ = ("content", "data", "averaging_method")
@@ -200,25 +212,27 @@ class HealthRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class HealthResponse(_message.Message):
-    __slots__ = ("status", "text_model", "vision_model", "text_model_name", "provider")
+    __slots__ = ("status", "text_model", "vision_model", "text_model_name", "provider", "vision_model_name")
     STATUS_FIELD_NUMBER: _ClassVar[int]
     TEXT_MODEL_FIELD_NUMBER: _ClassVar[int]
     VISION_MODEL_FIELD_NUMBER: _ClassVar[int]
     TEXT_MODEL_NAME_FIELD_NUMBER: _ClassVar[int]
     PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    VISION_MODEL_NAME_FIELD_NUMBER: _ClassVar[int]
     status: str
     text_model: bool
     vision_model: bool
     text_model_name: str
     provider: str
-    def __init__(self, status: _Optional[str] = ..., text_model: _Optional[bool] = ..., vision_model: _Optional[bool] = ..., text_model_name: _Optional[str] = ..., provider: _Optional[str] = ...) -> None: ...
+    vision_model_name: str
+    def __init__(self, status: _Optional[str] = ..., text_model: _Optional[bool] = ..., vision_model: _Optional[bool] = ..., text_model_name: _Optional[str] = ..., provider: _Optional[str] = ..., vision_model_name: _Optional[str] = ...) -> None: ...
 
 class InfoRequest(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
 
 class InfoResponse(_message.Message):
-    __slots__ = ("averaging", "load_cuda", "txt_model", "tokenizer", "img_model", "text", "vision", "default_prefix", "version")
+    __slots__ = ("averaging", "load_cuda", "txt_model", "tokenizer", "img_model", "text", "vision", "default_prefix", "version", "limits", "exif_orientation")
     AVERAGING_FIELD_NUMBER: _ClassVar[int]
     LOAD_CUDA_FIELD_NUMBER: _ClassVar[int]
     TXT_MODEL_FIELD_NUMBER: _ClassVar[int]
@@ -228,6 +242,8 @@ class InfoResponse(_message.Message):
     VISION_FIELD_NUMBER: _ClassVar[int]
     DEFAULT_PREFIX_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
+    LIMITS_FIELD_NUMBER: _ClassVar[int]
+    EXIF_ORIENTATION_FIELD_NUMBER: _ClassVar[int]
     averaging: str
     load_cuda: bool
     txt_model: str
@@ -237,7 +253,35 @@ class InfoResponse(_message.Message):
     vision: ModelInfo
     default_prefix: str
     version: str
-    def __init__(self, averaging: _Optional[str] = ..., load_cuda: _Optional[bool] = ..., txt_model: _Optional[str] = ..., tokenizer: _Optional[str] = ..., img_model: _Optional[str] = ..., text: _Optional[_Union[ModelInfo, _Mapping]] = ..., vision: _Optional[_Union[ModelInfo, _Mapping]] = ..., default_prefix: _Optional[str] = ..., version: _Optional[str] = ...) -> None: ...
+    limits: Limits
+    exif_orientation: bool
+    def __init__(self, averaging: _Optional[str] = ..., load_cuda: _Optional[bool] = ..., txt_model: _Optional[str] = ..., tokenizer: _Optional[str] = ..., img_model: _Optional[str] = ..., text: _Optional[_Union[ModelInfo, _Mapping]] = ..., vision: _Optional[_Union[ModelInfo, _Mapping]] = ..., default_prefix: _Optional[str] = ..., version: _Optional[str] = ..., limits: _Optional[_Union[Limits, _Mapping]] = ..., exif_orientation: _Optional[bool] = ...) -> None: ...
+
+class Limits(_message.Message):
+    __slots__ = ("image_max_bytes", "image_max_pixels", "image_max_per_request", "image_decode_timeout_s", "fetch_timeout_s", "fetch_max_redirects", "fetch_allow_networks", "max_list_inputs", "max_pending_items", "stream_window", "grpc_max_message_bytes")
+    IMAGE_MAX_BYTES_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_MAX_PIXELS_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_MAX_PER_REQUEST_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_DECODE_TIMEOUT_S_FIELD_NUMBER: _ClassVar[int]
+    FETCH_TIMEOUT_S_FIELD_NUMBER: _ClassVar[int]
+    FETCH_MAX_REDIRECTS_FIELD_NUMBER: _ClassVar[int]
+    FETCH_ALLOW_NETWORKS_FIELD_NUMBER: _ClassVar[int]
+    MAX_LIST_INPUTS_FIELD_NUMBER: _ClassVar[int]
+    MAX_PENDING_ITEMS_FIELD_NUMBER: _ClassVar[int]
+    STREAM_WINDOW_FIELD_NUMBER: _ClassVar[int]
+    GRPC_MAX_MESSAGE_BYTES_FIELD_NUMBER: _ClassVar[int]
+    image_max_bytes: int
+    image_max_pixels: int
+    image_max_per_request: int
+    image_decode_timeout_s: float
+    fetch_timeout_s: float
+    fetch_max_redirects: int
+    fetch_allow_networks: _containers.RepeatedScalarFieldContainer[str]
+    max_list_inputs: int
+    max_pending_items: int
+    stream_window: int
+    grpc_max_message_bytes: int
+    def __init__(self, image_max_bytes: _Optional[int] = ..., image_max_pixels: _Optional[int] = ..., image_max_per_request: _Optional[int] = ..., image_decode_timeout_s: _Optional[float] = ..., fetch_timeout_s: _Optional[float] = ..., fetch_max_redirects: _Optional[int] = ..., fetch_allow_networks: _Optional[_Iterable[str]] = ..., max_list_inputs: _Optional[int] = ..., max_pending_items: _Optional[int] = ..., stream_window: _Optional[int] = ..., grpc_max_message_bytes: _Optional[int] = ...) -> None: ...
 
 class ModelInfo(_message.Message):
     __slots__ = ("name", "path", "dimension", "max_tokens", "pooling", "matryoshka_layer_norm", "prefixes", "providers", "batching", "batching_reason", "source")
