@@ -128,37 +128,38 @@ def quantized_model(
     return TextModelDir(folder=folder, model=model, tokenizer=folder / "tokenizer.json", hidden=32)
 
 
+CLIP_PREPROCESSOR = {
+    "crop_size": {"height": 224, "width": 224},
+    "do_center_crop": True,
+    "do_normalize": True,
+    "do_rescale": True,
+    "do_resize": True,
+    "image_mean": [0.48145466, 0.4578275, 0.40821073],
+    "image_std": [0.26862954, 0.26130258, 0.27577711],
+    "resample": 3,
+    "rescale_factor": 0.00392156862745098,
+    "size": {"shortest_edge": 224},
+}
+TINY_VIT = VitConfig(
+    patch_size=32, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64
+)
+
+
+def build_vision_model(folder: Path, config: VitConfig = TINY_VIT, seed: int = 3) -> Path:
+    """Writes a ViT-shaped encoder with nomic-embed-vision-v1.5's preprocessor_config.json."""
+    folder.mkdir(parents=True, exist_ok=True)
+    model = folder / "model.onnx"
+    onnx.save(build_vit_model(random_vit_weights(config, seed=seed), config), str(model))
+    (folder / "config.json").write_text(json.dumps({"hidden_size": config.hidden_size}))
+    (folder / "preprocessor_config.json").write_text(json.dumps(CLIP_PREPROCESSOR))
+    return model
+
+
 @pytest.fixture(scope="session")
 def vision_model(tmp_path_factory: pytest.TempPathFactory) -> TextModelDir:
-    """A ViT-shaped vision encoder (224 px input, 32 px patches, 32 hidden units) with the
-    CLIP preprocessor_config.json of nomic-embed-vision-v1.5 beside it."""
+    """The tiny ViT: 224 px input, 32 px patches, 32 hidden units."""
     folder = tmp_path_factory.mktemp("vision")
-    config = VitConfig(
-        patch_size=32,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        intermediate_size=64,
-    )
-    model = folder / "model.onnx"
-    onnx.save(build_vit_model(random_vit_weights(config, seed=3), config), str(model))
-    (folder / "config.json").write_text(json.dumps({"hidden_size": 32}))
-    (folder / "preprocessor_config.json").write_text(
-        json.dumps(
-            {
-                "crop_size": {"height": 224, "width": 224},
-                "do_center_crop": True,
-                "do_normalize": True,
-                "do_rescale": True,
-                "do_resize": True,
-                "image_mean": [0.48145466, 0.4578275, 0.40821073],
-                "image_std": [0.26862954, 0.26130258, 0.27577711],
-                "resample": 3,
-                "rescale_factor": 0.00392156862745098,
-                "size": {"shortest_edge": 224},
-            }
-        )
-    )
+    model = build_vision_model(folder)
     return TextModelDir(folder=folder, model=model, tokenizer=folder / "none", hidden=32)
 
 
