@@ -12,12 +12,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from .api.server import start_server
-from .api.servicer import EmbeddingServicer
+from .app import build_servicer
 from .config import Settings
-from .core.image_engine import ImageDecoder, ImageLimits
 from .errors import ConfigError
-from .fetch import ImageFetcher
-from .intake import ImageIntake
 from .log import configure_logging
 from .models.loader import (
     ModelMissing,
@@ -43,26 +40,13 @@ async def serve(settings: Settings) -> None:
     for missing in (text_missing, image_missing):
         if missing:
             log.warning(missing)  # only now: a fatal error above stays the one line printed
-    fetcher = ImageFetcher.from_settings(settings)
-    servicer = EmbeddingServicer(
-        settings=settings,
+    servicer, fetcher = build_servicer(
+        settings,
         text=text,
         text_missing=text_missing,
         image=image,
         image_missing=image_missing,
-        decoder=ImageDecoder(
-            ImageLimits(
-                max_pixels=settings.image_max_pixels,
-                decode_timeout_s=settings.image_decode_timeout_s,
-                exif_orientation=settings.image_exif_orientation,
-            ),
-            preprocess,
-        ),
-        intake=ImageIntake(
-            fetcher,
-            max_bytes=settings.image_max_bytes,
-            max_per_request=settings.image_max_per_request,
-        ),
+        preprocess_pool=preprocess,
     )
     running = await start_server(
         servicer, settings, text_ready=text is not None, vision_ready=image is not None

@@ -13,11 +13,9 @@ import pytest
 from grpc_health.v1 import health_pb2_grpc
 
 from nomic_serve.api.server import RunningServer, start_server
-from nomic_serve.api.servicer import EmbeddingServicer
+from nomic_serve.app import build_servicer
 from nomic_serve.config import Settings
-from nomic_serve.core.image_engine import ImageDecoder, ImageEngine, ImageLimits
-from nomic_serve.fetch import ImageFetcher
-from nomic_serve.intake import ImageIntake
+from nomic_serve.core.image_engine import ImageEngine
 from nomic_serve.models.loader import (
     LoadedTextModel,
     TextModelFiles,
@@ -59,22 +57,13 @@ async def serving(
         text = load_text_model(files, settings, pool)
     if vision is not None:
         image = load_vision_model(vision, settings, pool)
-    fetcher = ImageFetcher.from_settings(settings)
-    limits = ImageLimits(
-        settings.image_max_pixels, settings.image_decode_timeout_s, settings.image_exif_orientation
-    )
-    servicer = EmbeddingServicer(
-        settings=settings,
+    servicer, fetcher = build_servicer(
+        settings,
         text=text,
         text_missing=MISSING,
         image=image,
         image_missing=VISION_MISSING,
-        decoder=ImageDecoder(limits, preprocess),
-        intake=ImageIntake(
-            fetcher,
-            max_bytes=settings.image_max_bytes,
-            max_per_request=settings.image_max_per_request,
-        ),
+        preprocess_pool=preprocess,
     )
     running = await start_server(
         servicer, settings, text_ready=text is not None, vision_ready=image is not None, port=0

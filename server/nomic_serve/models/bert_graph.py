@@ -16,6 +16,7 @@ from onnx import TensorProto, helper
 
 from nomic_serve.models.onnx_builder import (
     BATCH_DIM,
+    AttentionHeads,
     GraphBuilder,
     add_encoder_constants,
     attention,
@@ -36,7 +37,7 @@ _IGNORED_NAMES = ("embeddings.position_ids",)
 
 
 @dataclass(frozen=True)
-class BertConfig:
+class BertConfig(AttentionHeads):
     """The subset of a Hugging Face BERT config that determines the encoder graph."""
 
     vocab_size: int
@@ -49,15 +50,7 @@ class BertConfig:
     layer_norm_eps: float
 
     def __post_init__(self) -> None:
-        if self.hidden_size % self.num_attention_heads:
-            raise ValueError(
-                f"hidden_size {self.hidden_size} is not divisible by "
-                f"num_attention_heads {self.num_attention_heads}"
-            )
-
-    @property
-    def head_dim(self) -> int:
-        return self.hidden_size // self.num_attention_heads
+        self.check_heads()
 
     @classmethod
     def from_hf_config(cls, d: Mapping) -> BertConfig:

@@ -19,6 +19,24 @@ IR_VERSION = 10  # opset 17 needs IR >= 8; 10 is accepted by every ONNX Runtime 
 BATCH_DIM = "batch"
 
 
+class AttentionHeads:
+    """`hidden_size` split over `num_attention_heads`: shared by the encoder configs."""
+
+    hidden_size: int
+    num_attention_heads: int
+
+    def check_heads(self) -> None:
+        if self.hidden_size % self.num_attention_heads:
+            raise ValueError(
+                f"hidden_size {self.hidden_size} is not divisible by "
+                f"num_attention_heads {self.num_attention_heads}"
+            )
+
+    @property
+    def head_dim(self) -> int:
+        return self.hidden_size // self.num_attention_heads
+
+
 class GraphBuilder:
     """Collects nodes and initializers so the sub-block helpers read like the math."""
 

@@ -16,6 +16,7 @@ from onnx import TensorProto, helper
 
 from nomic_serve.models.onnx_builder import (
     BATCH_DIM,
+    AttentionHeads,
     GraphBuilder,
     add_encoder_constants,
     attention,
@@ -29,7 +30,7 @@ OUTPUT_NAME = "last_hidden_state"
 
 
 @dataclass(frozen=True)
-class VitConfig:
+class VitConfig(AttentionHeads):
     """The subset of a Hugging Face ViT config that determines the encoder graph (ViT-B/16)."""
 
     image_size: int = 224
@@ -46,15 +47,7 @@ class VitConfig:
             raise ValueError(
                 f"image_size {self.image_size} is not divisible by patch_size {self.patch_size}"
             )
-        if self.hidden_size % self.num_attention_heads:
-            raise ValueError(
-                f"hidden_size {self.hidden_size} is not divisible by "
-                f"num_attention_heads {self.num_attention_heads}"
-            )
-
-    @property
-    def head_dim(self) -> int:
-        return self.hidden_size // self.num_attention_heads
+        self.check_heads()
 
     @property
     def sequence_length(self) -> int:
