@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import grpc
+import numpy as np
 from google.protobuf import struct_pb2
 
 from nomic_serve_stubs.v1 import embedding_service_pb2 as pb
@@ -19,7 +21,7 @@ from ..core.engine import EmbedResult, TextEngine
 from ..core.image_engine import ImageDecoder, ImageEngine
 from ..core.types import TextItem, Timings
 from ..core.validation import resolve_averaging, resolve_dim, validate_text, validate_texts
-from ..errors import ModelUnavailable, ServeError
+from ..errors import InvalidInput, ModelUnavailable, ServeError
 from ..imagestats import ColorStats, color_stats, read_exif
 from ..intake import ImageIntake
 from ..models.loader import LoadedTextModel
@@ -241,6 +243,38 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
             response.vision.CopyFrom(_vision_model_info(self._image, settings))
         return response
 
+    async def CreateEmbeddings(
+        self, request: pb.CreateEmbeddingsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CreateEmbeddingsResponse:
+        """OpenAI's shape: `input` a string or a list of strings, `float` or `base64` vectors;
+        the nomic prefix comes from the `prefix` extension field, else DEFAULT_PREFIX."""
+        engine = self._engine()
+        encoding = request.encoding_format or "float"
+        if encoding not in ("float", "base64"):
+            raise InvalidInput(f"encoding_format must be float or base64, got {encoding!r}")
+        items = validate_texts(
+            _openai_texts(request.input),
+            dim=request.dimensions,
+            prefix=request.prefix,
+            truncate=True,
+            profile=engine.profile,
+            default_prefix=self._settings.default_prefix,
+            max_inputs=self._settings.max_list_inputs,
+        )
+        result = await self._run(engine, items)
+        tokens = sum(e.tokens for e in result.embeddings)
+        return pb.CreateEmbeddingsResponse(
+            object="list",
+            data=[
+                pb.EmbeddingData(
+                    object="embedding", index=i, embedding=_openai_vector(e.vector, encoding)
+                )
+                for i, e in enumerate(result.embeddings)
+            ],
+            model=engine.profile.name,
+            usage=pb.EmbeddingUsage(prompt_tokens=tokens, total_tokens=tokens),
+        )
+
     async def _embed_one(self, request: _OneText, prefix: str) -> dict[str, object]:
         started = time.perf_counter()
         engine = self._engine()
@@ -324,6 +358,30 @@ def _text_model_info(text: LoadedTextModel) -> pb.ModelInfo:
         batching_reason=session.mode.reason,
         source=text.files.source,
     )
+
+
+def _openai_texts(value: struct_pb2.Value) -> list[str]:
+    """OpenAI `input`: one string or a list of strings (token-id arrays are not supported)."""
+    kind = value.WhichOneof("kind")
+    if kind == "string_value":
+        return [value.string_value]
+    if kind == "list_value" and all(
+        item.WhichOneof("kind") == "string_value" for item in value.list_value.values
+    ):
+        return [item.string_value for item in value.list_value.values]
+    raise InvalidInput(
+        "input must be a string or a list of strings (token arrays are not supported)"
+    )
+
+
+def _openai_vector(vector: np.ndarray, encoding: str) -> struct_pb2.Value:
+    """A list of numbers, or base64 of little-endian float32 bytes as OpenAI clients decode it."""
+    value = struct_pb2.Value()
+    if encoding == "base64":
+        value.string_value = base64.b64encode(vector.astype("<f4").tobytes()).decode("ascii")
+    else:
+        value.list_value.extend(vector.tolist())
+    return value
 
 
 def _vision_model_info(image: ImageEngine, settings: Settings) -> pb.ModelInfo:

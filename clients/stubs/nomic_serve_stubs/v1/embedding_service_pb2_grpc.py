@@ -87,6 +87,11 @@ class EmbeddingServiceStub:
                 request_serializer=nomic_dot_serve_dot_v1_dot_embedding__service__pb2.InfoRequest.SerializeToString,
                 response_deserializer=nomic_dot_serve_dot_v1_dot_embedding__service__pb2.InfoResponse.FromString,
                 _registered_method=True)
+        self.CreateEmbeddings = channel.unary_unary(
+                '/nomic.serve.v1.EmbeddingService/CreateEmbeddings',
+                request_serializer=nomic_dot_serve_dot_v1_dot_embedding__service__pb2.CreateEmbeddingsRequest.SerializeToString,
+                response_deserializer=nomic_dot_serve_dot_v1_dot_embedding__service__pb2.CreateEmbeddingsResponse.FromString,
+                _registered_method=True)
 
 
 class EmbeddingServiceServicer:
@@ -170,6 +175,14 @@ class EmbeddingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateEmbeddings(self, request, context):
+        """Embeds texts in the shape of OpenAI's embeddings API, so OpenAI clients work
+        unchanged with `base_url` pointing here.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_EmbeddingServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -217,6 +230,11 @@ def add_EmbeddingServiceServicer_to_server(servicer, server):
                     servicer.Info,
                     request_deserializer=nomic_dot_serve_dot_v1_dot_embedding__service__pb2.InfoRequest.FromString,
                     response_serializer=nomic_dot_serve_dot_v1_dot_embedding__service__pb2.InfoResponse.SerializeToString,
+            ),
+            'CreateEmbeddings': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateEmbeddings,
+                    request_deserializer=nomic_dot_serve_dot_v1_dot_embedding__service__pb2.CreateEmbeddingsRequest.FromString,
+                    response_serializer=nomic_dot_serve_dot_v1_dot_embedding__service__pb2.CreateEmbeddingsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -470,6 +488,33 @@ class EmbeddingService:
             '/nomic.serve.v1.EmbeddingService/Info',
             nomic_dot_serve_dot_v1_dot_embedding__service__pb2.InfoRequest.SerializeToString,
             nomic_dot_serve_dot_v1_dot_embedding__service__pb2.InfoResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateEmbeddings(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/nomic.serve.v1.EmbeddingService/CreateEmbeddings',
+            nomic_dot_serve_dot_v1_dot_embedding__service__pb2.CreateEmbeddingsRequest.SerializeToString,
+            nomic_dot_serve_dot_v1_dot_embedding__service__pb2.CreateEmbeddingsResponse.FromString,
             options,
             channel_credentials,
             insecure,
