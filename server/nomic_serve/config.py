@@ -63,6 +63,11 @@ ENVIRONMENT = {
     "FETCH_TIMEOUT_S": "total time allowed to fetch one image URL",
     "FETCH_MAX_REDIRECTS": "redirects followed when fetching a URL",
     "FETCH_ALLOW_NETWORKS": "private networks image URLs may reach (SSRF allow-list)",
+    "REST_HOST": "address the Envoy REST listener binds",
+    "REST_MAX_BODY_MB": "largest REST request body",
+    "REST_TIMEOUT_S": "REST timeout of the text routes",
+    "REST_IMAGE_TIMEOUT_S": "REST timeout of the image routes",
+    "ENVOY_ADMIN_PORT": "Envoy admin port, on 127.0.0.1",
 }
 
 T = TypeVar("T")
@@ -109,6 +114,11 @@ class Settings:
     fetch_timeout_s: float = 10.0
     fetch_max_redirects: int = 3
     fetch_allow_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    rest_host: str = "0.0.0.0"
+    rest_max_body_bytes: int = 32 * 1024 * 1024
+    rest_timeout_s: float = 30.0
+    rest_image_timeout_s: float = 60.0
+    envoy_admin_port: int = 9901
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -163,6 +173,13 @@ class Settings:
                 "FETCH_MAX_REDIRECTS", _non_negative_int, cls.fetch_max_redirects
             ),
             fetch_allow_networks=env.get("FETCH_ALLOW_NETWORKS", _networks, ()),
+            rest_host=env.get("REST_HOST", str, cls.rest_host),
+            rest_max_body_bytes=env.get("REST_MAX_BODY_MB", _megabytes, cls.rest_max_body_bytes),
+            rest_timeout_s=env.get("REST_TIMEOUT_S", _positive_float, cls.rest_timeout_s),
+            rest_image_timeout_s=env.get(
+                "REST_IMAGE_TIMEOUT_S", _positive_float, cls.rest_image_timeout_s
+            ),
+            envoy_admin_port=env.get("ENVOY_ADMIN_PORT", _port, cls.envoy_admin_port),
         )
 
 
