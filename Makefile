@@ -50,13 +50,17 @@ models: $(RUN_STAMP)
 models-all: $(RUN_STAMP)
 	$(BIN)/nomic-serve-download --set all
 
-# Tools the tests run for real: exiftool (ImageStats is checked against it). Installed with
-# apt when missing; root is needed for that, as on CI.
+# Tools the tests run for real: exiftool (ImageStats is checked against it) and Chromium (the
+# /docs browser test). Installed with apt when missing; root is needed for that, as on CI.
 system-deps:
-	@command -v exiftool >/dev/null || { \
-		echo "installing exiftool (Debian libimage-exiftool-perl)"; \
+	@missing=""; \
+	command -v exiftool >/dev/null || missing="$$missing libimage-exiftool-perl"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq libimage-exiftool-perl; }
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $$missing; \
+	fi
 
 $(VENV)/bin/pip:
 	$(PYTHON) -m venv $(VENV)

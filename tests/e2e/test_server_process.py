@@ -7,7 +7,6 @@ import io
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -22,57 +21,9 @@ from PIL import Image
 from nomic_serve_stubs.v1 import embedding_service_pb2 as pb
 from nomic_serve_stubs.v1 import embedding_service_pb2_grpc as rpc
 
+from .conftest import BIN, ServerProcess, free_port
+
 pytestmark = pytest.mark.e2e
-
-BIN = Path(sys.executable).parent
-GRPCURL = str(BIN / "grpcurl")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class ServerProcess:
-    """A server started as users start it, from an empty folder (so: the embedded model)."""
-
-    def __init__(self, command: list[str], cwd: Path, env: dict[str, str]) -> None:
-        self.port = _free_port()
-        self.address = f"127.0.0.1:{self.port}"
-        env = {**os.environ, **env, "GRPC_PORT": str(self.port), "GRPC_HOST": "127.0.0.1"}
-        self.proc = subprocess.Popen(
-            command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
-        self._wait_ready()
-
-    def _wait_ready(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        with grpc.insecure_channel(self.address) as channel:
-            stub = rpc.EmbeddingServiceStub(channel)
-            while time.monotonic() < deadline:
-                if self.proc.poll() is not None:
-                    raise AssertionError(f"server exited: {self.proc.stderr.read()}")
-                try:
-                    if stub.Health(pb.HealthRequest(), timeout=1).text_model:
-                        return
-                except grpc.RpcError:
-                    time.sleep(0.1)
-        raise AssertionError("server not ready in time")
-
-    def grpcurl(self, *args: str, data: dict | None = None) -> subprocess.CompletedProcess:
-        command = [GRPCURL, "-plaintext"]
-        if data is not None:
-            command += ["-d", json.dumps(data)]
-        return subprocess.run(
-            [*command, self.address, *args], capture_output=True, text=True, timeout=30
-        )
-
-    def stop(self) -> tuple[int, str]:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        _, stderr = self.proc.communicate(timeout=30)
-        return self.proc.returncode, stderr
 
 
 @pytest.fixture(scope="module")
@@ -199,7 +150,7 @@ def _start_failing(tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedP
     return subprocess.run(
         [str(BIN / "nomic-serve")],
         cwd=tmp_path,
-        env={**os.environ, **env, "GRPC_PORT": str(_free_port())},
+        env={**os.environ, **env, "GRPC_PORT": str(free_port())},
         capture_output=True,
         text=True,
         timeout=60,

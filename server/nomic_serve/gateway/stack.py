@@ -60,7 +60,9 @@ def main() -> int:
         try:
             if not _wait_healthy(settings.grpc_port, server, lambda: stopping):
                 return server.poll() or 0
-            sidecar = subprocess.Popen([envoy, "-c", str(config_path), "--log-level", "warn"])
+            sidecar = subprocess.Popen(
+                [envoy, "-c", str(config_path), "--log-level", "warn", "--use-dynamic-base-id"]
+            )
             print(
                 f"nomic-serve: REST on http://localhost:{settings.port} "
                 f"(Swagger UI: http://localhost:{settings.port}/docs), "
