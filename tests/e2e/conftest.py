@@ -39,10 +39,18 @@ class ServerProcess:
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
         env = {**os.environ, **env, "GRPC_PORT": str(self.port), "GRPC_HOST": "127.0.0.1"}
+        # A file, not a pipe: nobody reads a pipe while tests run, and a full one (64 KiB of
+        # request logs) would block the server.
+        self.log_path = cwd / f"server-{self.port}.log"
+        self._log = self.log_path.open("w")
         self.proc = subprocess.Popen(
-            command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            command, cwd=cwd, env=env, stdout=self._log, stderr=subprocess.STDOUT
         )
         self._wait_ready()
+
+    @property
+    def log(self) -> str:
+        return self.log_path.read_text()
 
     def _wait_ready(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
@@ -50,7 +58,7 @@ class ServerProcess:
             stub = rpc.EmbeddingServiceStub(channel)
             while time.monotonic() < deadline:
                 if self.proc.poll() is not None:
-                    raise AssertionError(f"server exited: {self.proc.stderr.read()}")
+                    raise AssertionError(f"server exited: {self.log}")
                 try:
                     if stub.Health(pb.HealthRequest(), timeout=1).text_model:
                         return
@@ -67,10 +75,15 @@ class ServerProcess:
         )
 
     def stop(self) -> tuple[int, str]:
+        """SIGTERM (unless it already exited), then the exit code and the log."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
-        _, stderr = self.proc.communicate(timeout=30)
-        return self.proc.returncode, stderr
+        return self.wait()
+
+    def wait(self, timeout: float = 30) -> tuple[int, str]:
+        self.proc.wait(timeout=timeout)
+        self._log.close()
+        return self.proc.returncode, self.log
 
 
 class EnvoyProcess:

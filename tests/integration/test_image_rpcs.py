@@ -291,3 +291,18 @@ async def test_concurrent_image_requests(vision: Served) -> None:
     )
     for k, reply in enumerate(replies):
         np.testing.assert_allclose(_vec(reply.embedding), _vec(alone[k % 4]), atol=1e-5)
+
+
+async def test_tiny_payloads_and_all_failed_lists_are_client_errors(vision: Served) -> None:
+    """Found by schemathesis: these were 500s (a Pillow magic test raised on < 4 bytes; an
+    empty decode batch crashed when every list item failed intake)."""
+    for request in (pb.ImageEmbedRequest(data=b"\x00"), pb.ImageEmbedRequest(content="AA==")):
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await vision.stub.ImageEmbed(request)
+        assert caught.value.code() == INVALID and "not a recognized image" in caught.value.details()
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await vision.stub.ImageStats(pb.ImageStatsRequest(data=b"AAA"))
+    assert caught.value.code() == INVALID
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await vision.stub.ImageEmbedList(pb.ImageEmbedListRequest(contents=["", "%%%"]))
+    assert caught.value.code() == INVALID and "no image given" in caught.value.details()

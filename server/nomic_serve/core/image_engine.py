@@ -63,6 +63,8 @@ class ImageDecoder:
     ) -> list[T | ServeError]:
         """`work(decoded image)` per input, all within the decode timeout; a failed item
         yields its ServeError in place."""
+        if not images:
+            return []
         loop = asyncio.get_running_loop()
 
         def job(data: bytes) -> T:

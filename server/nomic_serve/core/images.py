@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
@@ -140,9 +141,18 @@ def _identify(head: bytes) -> str | None:
     Image.init()
     for name in (*_LOADERS, *Image.OPEN):
         accept = Image.OPEN[name][1]
-        if accept is not None and accept(head) is True:
+        if accept is not None and _accepts(accept, head):
             return name
     return None
+
+
+def _accepts(accept: Callable[[bytes], object], head: bytes) -> bool:
+    """A plugin's magic-number test; some raise on very short input (BMP's DIB test needs 4
+    bytes), which only means "not this format"."""
+    try:
+        return accept(head) is True
+    except Exception:  # struct.error, IndexError, ...: the bytes are not this format
+        return False
 
 
 def to_rgb(image: Image.Image) -> Image.Image:
