@@ -30,13 +30,13 @@ T = TypeVar("T")
 
 async def serve(settings: Settings) -> None:
     started = time.perf_counter()
-    inference = ThreadPoolExecutor(settings.inference_workers, thread_name_prefix="inference")
+    # Tokenization and image decoding; each model's inference has its own pool.
     preprocess = ThreadPoolExecutor(settings.preprocess_workers, thread_name_prefix="preprocess")
     # Every file is resolved before anything loads, so a bad path fails fast.
     vision_file, image_missing = _resolved(resolve_vision_file, settings)
     text_files, text_missing = _resolved(resolve_text_files, settings)
-    text = load_text_model(text_files, settings, inference) if text_files else None
-    image = load_vision_model(vision_file, settings, inference) if vision_file else None
+    text = load_text_model(text_files, settings, preprocess) if text_files else None
+    image = load_vision_model(vision_file, settings) if vision_file else None
     for missing in (text_missing, image_missing):
         if missing:
             log.warning(missing)  # only now: a fatal error above stays the one line printed
@@ -67,8 +67,10 @@ async def serve(settings: Settings) -> None:
     log.info("shutting down", extra={"grace_s": settings.shutdown_grace_s})
     await running.stop(settings.shutdown_grace_s)
     await fetcher.aclose()
-    for pool in (preprocess, inference):
-        pool.shutdown(wait=True, cancel_futures=True)
+    for engine in (text.engine if text else None, image):
+        if engine is not None:
+            await engine.aclose()
+    preprocess.shutdown(wait=True, cancel_futures=True)
     log.info("stopped")
 
 

@@ -48,7 +48,11 @@ ENVIRONMENT = {
     "CACHE_DIR": "where the embedded model is converted and cached",
     "INTRA_OP_THREADS": "ONNX Runtime threads per inference",
     "INFERENCE_WORKERS": "inferences run at once",
-    "MAX_PENDING_ITEMS": "texts admitted at once before RESOURCE_EXHAUSTED",
+    "MAX_PENDING_ITEMS": "texts queued at once before RESOURCE_EXHAUSTED",
+    "MAX_BATCH_SIZE": "texts per batch",
+    "MAX_BATCH_TOKENS": "padded tokens per batch",
+    "BATCH_WAIT_MS": "pause letting a batch fill",
+    "CACHE_MB": "size of the embedding cache",
     "MAX_LIST_INPUTS": "most inputs in one list request",
     "STREAM_WINDOW": "EmbedBatch items in flight per stream",
     "GRPC_MAX_MESSAGE_MB": "largest gRPC message accepted",
@@ -97,9 +101,13 @@ class Settings:
     txt_prefixes: bool | None = None
     txt_layer_norm: bool | None = None
     cache_dir: Path = DEFAULT_CACHE_DIR
-    intra_op_threads: int = 0
-    inference_workers: int = 2
+    intra_op_threads: int = 0  # 0: by the graph's mode (all cores batched, 1 isolated)
+    inference_workers: int = 0  # 0: by the graph's mode (1 batched, one per core isolated)
     max_pending_items: int = 4096
+    max_batch_size: int = 64
+    max_batch_tokens: int = 16384
+    batch_wait_ms: float = 0.0
+    cache_bytes: int = 64 * 1024 * 1024
     max_list_inputs: int = 2048
     stream_window: int = 64
     grpc_max_message_mb: int = 64
@@ -147,8 +155,14 @@ class Settings:
             txt_layer_norm=env.get("TXT_LAYER_NORM", _flag, None),
             cache_dir=env.get("CACHE_DIR", Path, DEFAULT_CACHE_DIR),
             intra_op_threads=env.get("INTRA_OP_THREADS", _non_negative_int, cls.intra_op_threads),
-            inference_workers=env.get("INFERENCE_WORKERS", _positive_int, cls.inference_workers),
+            inference_workers=env.get(
+                "INFERENCE_WORKERS", _non_negative_int, cls.inference_workers
+            ),
             max_pending_items=env.get("MAX_PENDING_ITEMS", _positive_int, cls.max_pending_items),
+            max_batch_size=env.get("MAX_BATCH_SIZE", _positive_int, cls.max_batch_size),
+            max_batch_tokens=env.get("MAX_BATCH_TOKENS", _positive_int, cls.max_batch_tokens),
+            batch_wait_ms=env.get("BATCH_WAIT_MS", _non_negative_float, cls.batch_wait_ms),
+            cache_bytes=env.get("CACHE_MB", _megabytes_or_zero, cls.cache_bytes),
             max_list_inputs=env.get("MAX_LIST_INPUTS", _positive_int, cls.max_list_inputs),
             stream_window=env.get("STREAM_WINDOW", _positive_int, cls.stream_window),
             grpc_max_message_mb=env.get(
@@ -243,6 +257,10 @@ def _positive_float(value: str) -> float:
 
 def _megabytes(value: str) -> int:
     return int(_positive_float(value) * 1024 * 1024)
+
+
+def _megabytes_or_zero(value: str) -> int:
+    return int(_non_negative_float(value) * 1024 * 1024)
 
 
 def _networks(value: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:

@@ -9,6 +9,7 @@
     │   └── FetchError          a URL could not be fetched (status, DNS, connect, timeout)
     ├── FetchBlocked            a URL leads to a refused address, SSRF rule (PERMISSION_DENIED)
     ├── Overloaded              too much work admitted already (RESOURCE_EXHAUSTED)
+    ├── DeadlineExceeded        the caller's deadline passed before the work ran
     ├── ModelUnavailable        the model the RPC needs is not loaded (UNAVAILABLE)
     ├── NotAvailable            the capability is not in this build (UNIMPLEMENTED)
     └── InferenceFailed         the engine failed on valid input (INTERNAL)
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 __all__ = [
     "ConfigError",
+    "DeadlineExceeded",
     "EmptyInput",
     "FetchBlocked",
     "FetchError",
@@ -71,6 +73,14 @@ class FetchBlocked(ServeError):
 
 class Overloaded(ServeError):
     """More work is pending than the server admits; the caller should retry later."""
+
+    def __init__(self, message: str, *, retry_after_s: float = 1.0) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class DeadlineExceeded(ServeError):
+    """The caller's deadline passed while its work was queued; it was dropped, not run."""
 
 
 class ModelUnavailable(ServeError):

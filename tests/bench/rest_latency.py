@@ -34,7 +34,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=500)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        env = {"LOG_LEVEL": "warning"}
+        env = {"LOG_LEVEL": "warning", "CACHE_MB": "0"}  # measure computing, not cache hits
         server = ServerProcess([sys.executable, "-m", "nomic_serve"], Path(folder), env)
         envoy = EnvoyProcess(server, Path(folder), env)
         try:

@@ -49,14 +49,13 @@ async def serving(
     **overrides: object,
 ) -> AsyncIterator[Served]:
     settings = replace(Settings(grpc_host="127.0.0.1"), **overrides)
-    pool = ThreadPoolExecutor(settings.inference_workers)
     preprocess = ThreadPoolExecutor(settings.preprocess_workers)
     text = image = None
     if model is not None:
         files = TextModelFiles(model, tokenizer or model.parent / "tokenizer.json", "file")
-        text = load_text_model(files, settings, pool)
+        text = load_text_model(files, settings, preprocess)
     if vision is not None:
-        image = load_vision_model(vision, settings, pool)
+        image = load_vision_model(vision, settings)
     servicer, fetcher = build_servicer(
         settings,
         text=text,
@@ -82,7 +81,9 @@ async def serving(
         await channel.close()
         await running.stop(0)
         await fetcher.aclose()
-        pool.shutdown(wait=True)
+        for engine in (text.engine if text else None, image):
+            if engine is not None:
+                await engine.aclose()
         preprocess.shutdown(wait=True)
 
 

@@ -171,20 +171,40 @@ async def test_stream_answers_each_item_before_the_next_is_sent(tiny: Served) ->
     assert await call.read() == grpc.aio.EOF
 
 
-async def test_overload_is_refused_fast_and_the_rest_succeeds(tiny_model) -> None:
+async def test_overload_is_refused_fast_and_the_rest_succeeds(tiny_model, monkeypatch) -> None:
+    """Inference is held while 40 single requests arrive: the batch already running and
+    MAX_PENDING_ITEMS queued texts are served, the rest refused at once with a retry hint."""
+    import threading
+
+    from google.rpc import error_details_pb2, status_pb2
+
     from .conftest import serving
 
-    async with serving(tiny_model.model, max_pending_items=2, inference_workers=1) as served:
-        calls = [served.stub.Embed(pb.EmbedRequest(input=f"cat {i}")) for i in range(40)]
+    async with serving(tiny_model.model, max_pending_items=4, max_batch_size=1) as served:
+        gate, real = threading.Event(), served.text.engine.session.run
+        monkeypatch.setattr(
+            served.text.engine.session, "run", lambda *a: gate.wait(10) and real(*a)
+        )
+        calls = [
+            asyncio.ensure_future(served.stub.Embed(pb.EmbedRequest(input=f"cat {i}")))
+            for i in range(40)
+        ]
+        while sum(c.done() for c in calls) < 40 - 5:  # 35 refusals come back at once
+            await asyncio.sleep(0.01)
+        gate.set()
         results = await asyncio.gather(*calls, return_exceptions=True)
         refused = [r for r in results if isinstance(r, grpc.aio.AioRpcError)]
         served_ok = [r for r in results if isinstance(r, pb.EmbedResponse)]
-        assert refused and served_ok and len(refused) + len(served_ok) == 40
+        assert len(refused) == 35 and len(served_ok) == 5
         assert {r.code() for r in refused} == {grpc.StatusCode.RESOURCE_EXHAUSTED}
         assert "MAX_PENDING_ITEMS" in refused[0].details()
-        health = await served.stub.Health(pb.HealthRequest())
-        assert health.status == "OK"
-        assert len((await served.stub.Embed(pb.EmbedRequest(input="cat"))).embedding) == 32
+        trailers = dict(refused[0].trailing_metadata())
+        status = status_pb2.Status.FromString(trailers["grpc-status-details-bin"])
+        retry = error_details_pb2.RetryInfo()
+        assert status.details[0].Unpack(retry) and retry.retry_delay.ToNanoseconds() > 0
+        assert int(trailers["grpc-retry-pushback-ms"]) >= 50
+        assert all(len(r.embedding) == 32 for r in served_ok)
+        assert (await served.stub.Health(pb.HealthRequest())).status == "OK"
 
 
 async def test_unexpected_errors_are_internal_without_internals(tiny_model, monkeypatch) -> None:
@@ -192,10 +212,10 @@ async def test_unexpected_errors_are_internal_without_internals(tiny_model, monk
 
     async with serving(tiny_model.model) as served:
 
-        def explode(items):
+        def explode(*arrays):
             raise RuntimeError("secret stack detail")
 
-        monkeypatch.setattr(served.text.engine, "embed_sync", explode)
+        monkeypatch.setattr(served.text.engine.session, "run", explode)
         with pytest.raises(grpc.aio.AioRpcError) as caught:
             await served.stub.Embed(pb.EmbedRequest(input="cat"))
         assert caught.value.code() == grpc.StatusCode.INTERNAL
@@ -212,10 +232,10 @@ async def test_stream_reads_ahead_at_most_the_window(tiny_model, monkeypatch) ->
         started, release = [], asyncio.Event()
         real_embed = engine.embed
 
-        async def held_embed(items):
+        async def held_embed(items, deadline=None):
             started.append(items[0].text)
             await release.wait()
-            return await real_embed(items)
+            return await real_embed(items, deadline)
 
         monkeypatch.setattr(engine, "embed", held_embed)
         call = served.stub.EmbedBatch()
@@ -250,13 +270,13 @@ async def test_caller_deadline_is_deadline_exceeded_and_server_goes_on(
 
     caplog.set_level("INFO", logger="nomic_serve.request")
     async with serving(tiny_model.model) as served:
-        real = served.text.engine.embed_sync
+        real = served.text.engine.session.run
 
-        def slow(items):
+        def slow(*arrays):
             clock.sleep(0.5)
-            return real(items)
+            return real(*arrays)
 
-        monkeypatch.setattr(served.text.engine, "embed_sync", slow)
+        monkeypatch.setattr(served.text.engine.session, "run", slow)
         with pytest.raises(grpc.aio.AioRpcError) as caught:
             await served.stub.Embed(pb.EmbedRequest(input="cat"), timeout=0.1)
         assert caught.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED

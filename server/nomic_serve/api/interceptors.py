@@ -19,8 +19,8 @@ from typing import Any
 import grpc
 
 from ..core.types import Timings
-from ..errors import ServeError
-from .status import status_code
+from ..errors import Overloaded, ServeError
+from .status import retry_metadata, status_code
 
 __all__ = ["RequestInterceptor", "RequestRecord", "current_record"]
 
@@ -115,6 +115,8 @@ async def _handle(exc: BaseException, record: RequestRecord, context: Any) -> No
     if isinstance(exc, ServeError):
         code = status_code(exc)
         record.code = code.name
+        if isinstance(exc, Overloaded):
+            context.set_trailing_metadata(retry_metadata(exc))
         await context.abort(code, str(exc))
     if isinstance(exc, asyncio.CancelledError):
         remaining = context.time_remaining()
@@ -147,6 +149,7 @@ def _log(record: RequestRecord, started: float) -> None:
             "fetch_ms": round(timings.fetch_ms, 3),
             "preprocess_ms": round(timings.preprocess_ms, 3),
             "tokenize_ms": round(timings.tokenize_ms, 3),
+            "queue_ms": round(timings.queue_ms, 3),
             "inference_ms": round(timings.inference_ms, 3),
             "postprocess_ms": round(timings.postprocess_ms, 3),
         },

@@ -67,12 +67,12 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
     async def Embed(
         self, request: pb.EmbedRequest, context: grpc.aio.ServicerContext
     ) -> pb.EmbedResponse:
-        return pb.EmbedResponse(**await self._embed_one(request, request.prefix))
+        return pb.EmbedResponse(**await self._embed_one(request, request.prefix, context))
 
     async def EmbedQuery(
         self, request: pb.EmbedQueryRequest, context: grpc.aio.ServicerContext
     ) -> pb.EmbedQueryResponse:
-        return pb.EmbedQueryResponse(**await self._embed_one(request, "search_query"))
+        return pb.EmbedQueryResponse(**await self._embed_one(request, "search_query", context))
 
     async def EmbedList(
         self, request: pb.EmbedListRequest, context: grpc.aio.ServicerContext
@@ -88,7 +88,7 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
             default_prefix=self._settings.default_prefix,
             max_inputs=self._settings.max_list_inputs,
         )
-        result = await self._run(engine, items)
+        result = await self._run(engine, items, context)
         return pb.EmbedListResponse(
             embeddings=[_list_value(e.vector.tolist()) for e in result.embeddings],
             tokens=[e.tokens for e in result.embeddings],
@@ -114,7 +114,7 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
                 async for request in request_iterator:
                     await window.acquire()
                     answers.put_nowait(
-                        asyncio.create_task(self._stream_item(engine, index, request))
+                        asyncio.create_task(self._stream_item(engine, index, request, context))
                     )
                     index += 1
             finally:
@@ -239,6 +239,7 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
         )
         if self._text:
             response.text.CopyFrom(_text_model_info(self._text))
+            response.cache.CopyFrom(_cache_stats(self._text.engine))
         if self._image:
             response.vision.CopyFrom(_vision_model_info(self._image, settings))
         return response
@@ -261,7 +262,7 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
             default_prefix=self._settings.default_prefix,
             max_inputs=self._settings.max_list_inputs,
         )
-        result = await self._run(engine, items)
+        result = await self._run(engine, items, context)
         tokens = sum(e.tokens for e in result.embeddings)
         return pb.CreateEmbeddingsResponse(
             object="list",
@@ -275,10 +276,13 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
             usage=pb.EmbeddingUsage(prompt_tokens=tokens, total_tokens=tokens),
         )
 
-    async def _embed_one(self, request: _OneText, prefix: str) -> dict[str, object]:
+    async def _embed_one(
+        self, request: _OneText, prefix: str, context: grpc.aio.ServicerContext
+    ) -> dict[str, object]:
         started = time.perf_counter()
         engine = self._engine()
-        (embedding,) = (await self._run(engine, [self._item(engine, request, prefix)])).embeddings
+        item = self._item(engine, request, prefix)
+        (embedding,) = (await self._run(engine, [item], context)).embeddings
         return dict(
             embedding=embedding.vector.tolist(),
             tokens=embedding.tokens,
@@ -288,11 +292,15 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
         )
 
     async def _stream_item(
-        self, engine: TextEngine, index: int, request: pb.EmbedBatchRequest
+        self,
+        engine: TextEngine,
+        index: int,
+        request: pb.EmbedBatchRequest,
+        context: grpc.aio.ServicerContext,
     ) -> pb.EmbedBatchResponse:
         try:
             item = self._item(engine, request, request.prefix)
-            (embedding,) = (await self._run(engine, [item])).embeddings
+            (embedding,) = (await self._run(engine, [item], context)).embeddings
         except ServeError as exc:
             return pb.EmbedBatchResponse(index=index, error=rpc_status(exc))
         return pb.EmbedBatchResponse(
@@ -312,8 +320,12 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
             default_prefix=self._settings.default_prefix,
         )
 
-    async def _run(self, engine: TextEngine, items: list[TextItem]) -> EmbedResult:
-        result = await engine.embed(items)
+    async def _run(
+        self, engine: TextEngine, items: list[TextItem], context: grpc.aio.ServicerContext
+    ) -> EmbedResult:
+        remaining = context.time_remaining()
+        deadline = None if remaining is None else asyncio.get_running_loop().time() + remaining
+        result = await engine.embed(items, deadline)
         current_record().add(
             items=len(items),
             tokens=sum(e.tokens for e in result.embeddings),
@@ -345,6 +357,7 @@ def _list_value(values: list[float]) -> struct_pb2.ListValue:
 
 def _text_model_info(text: LoadedTextModel) -> pb.ModelInfo:
     profile, session = text.engine.profile, text.engine.session
+    limits = text.engine.scheduler.limits
     return pb.ModelInfo(
         name=profile.name,
         path=str(text.files.model),
@@ -357,6 +370,25 @@ def _text_model_info(text: LoadedTextModel) -> pb.ModelInfo:
         batching=session.mode.name,
         batching_reason=session.mode.reason,
         source=text.files.source,
+        scheduler=pb.Scheduler(
+            workers=limits.workers,
+            max_batch_size=limits.max_batch_size,
+            max_batch_tokens=limits.max_batch_tokens,
+            batch_wait_ms=limits.batch_wait_s * 1000,
+            queued=text.engine.scheduler.queued,
+        ),
+    )
+
+
+def _cache_stats(engine: TextEngine) -> pb.CacheStats:
+    stats = engine.cache.stats()
+    return pb.CacheStats(
+        hits=stats.hits,
+        misses=stats.misses,
+        entries=stats.entries,
+        bytes=stats.bytes,
+        max_bytes=stats.max_bytes,
+        evictions=stats.evictions,
     )
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import grpc
-from google.rpc import status_pb2
+from google.protobuf import duration_pb2
+from google.rpc import error_details_pb2, status_pb2
 
 from ..errors import (
+    DeadlineExceeded,
     FetchBlocked,
     InferenceFailed,
     InvalidInput,
@@ -15,12 +17,13 @@ from ..errors import (
     ServeError,
 )
 
-__all__ = ["STATUS_BY_ERROR", "rpc_status", "status_code"]
+__all__ = ["STATUS_BY_ERROR", "retry_metadata", "rpc_status", "status_code"]
 
 STATUS_BY_ERROR: dict[type[ServeError], grpc.StatusCode] = {
     InvalidInput: grpc.StatusCode.INVALID_ARGUMENT,  # HTTP 400
     FetchBlocked: grpc.StatusCode.PERMISSION_DENIED,  # HTTP 403
     Overloaded: grpc.StatusCode.RESOURCE_EXHAUSTED,  # HTTP 429
+    DeadlineExceeded: grpc.StatusCode.DEADLINE_EXCEEDED,  # HTTP 504
     ModelUnavailable: grpc.StatusCode.UNAVAILABLE,  # HTTP 503
     NotAvailable: grpc.StatusCode.UNIMPLEMENTED,  # HTTP 501
     InferenceFailed: grpc.StatusCode.INTERNAL,  # HTTP 500
@@ -38,3 +41,16 @@ def status_code(error: ServeError) -> grpc.StatusCode:
 def rpc_status(error: ServeError) -> status_pb2.Status:
     """The error as a google.rpc.Status, for per-item errors inside a stream."""
     return status_pb2.Status(code=status_code(error).value[0], message=str(error))
+
+
+def retry_metadata(error: Overloaded) -> tuple[tuple[str, str | bytes], ...]:
+    """When to retry an Overloaded call: a google.rpc.RetryInfo in the rich status (Envoy
+    prints it in the JSON error's `details`) and gRPC's own retry pushback header."""
+    delay = duration_pb2.Duration()
+    delay.FromNanoseconds(int(error.retry_after_s * 1e9))
+    status = rpc_status(error)
+    status.details.add().Pack(error_details_pb2.RetryInfo(retry_delay=delay))
+    return (
+        ("grpc-status-details-bin", status.SerializeToString()),
+        ("grpc-retry-pushback-ms", str(int(error.retry_after_s * 1000))),
+    )

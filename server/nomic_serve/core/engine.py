@@ -1,8 +1,8 @@
-"""The text engine: runs validated items end to end, off the event loop.
+"""The text engine: one request's texts through tokenization, the scheduler and pooling.
 
-The event loop only admits work and awaits it; tokenization, `session.run` and pooling
-run on a dedicated thread pool. Admission is counted in items, so a burst larger than
-MAX_PENDING_ITEMS is refused at once (Overloaded) instead of queuing without bound.
+The event loop only coordinates: tokenization runs on the preprocessing pool, inference on the
+engine's own pool through the scheduler, which batches texts across requests. Full-dimension
+pooled vectors are cached, so a repeated text skips both tokenization and inference.
 """
 
 from __future__ import annotations
@@ -13,17 +13,18 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from ..errors import Overloaded
+import numpy as np
+
+from ..errors import InputTooLong
+from .cache import CachedText, EmbeddingCache
 from .inference import TextSession
 from .postprocessing import matryoshka, pool
 from .prompts import prompt_for
+from .scheduler import BatchLimits, TextScheduler
 from .tokenization import TextTokenizer, pad_batch
 from .types import TextEmbedding, TextItem, TextProfile, Timings, TokenizedText
 
 __all__ = ["EmbedResult", "TextEngine"]
-
-# Padded tokens per inference in batched mode (longest x batch size); bounds activation memory.
-TOKEN_BUDGET = 16384
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class EmbedResult:
 
 
 class TextEngine:
-    """Owns one text model's tokenizer and session and the pool they run on."""
+    """Owns one text model's tokenizer, session, scheduler and inference threads."""
 
     def __init__(
         self,
@@ -43,75 +44,62 @@ class TextEngine:
         session: TextSession,
         tokenizer: TextTokenizer,
         profile: TextProfile,
-        pool: ThreadPoolExecutor,
-        max_pending_items: int,
+        limits: BatchLimits,
+        tokenize_pool: ThreadPoolExecutor,
+        cache: EmbeddingCache,
     ) -> None:
         self.session = session
         self.tokenizer = tokenizer
         self.profile = profile
-        self._pool = pool
-        self._max_pending = max_pending_items
-        self._pending = 0
+        self.cache = cache
+        self._tokenize_pool = tokenize_pool
+        self._inference_pool = ThreadPoolExecutor(limits.workers, thread_name_prefix="inference")
+        self.scheduler = TextScheduler(self.infer, limits, self._inference_pool)
 
-    async def embed(self, items: Sequence[TextItem]) -> EmbedResult:
-        """Embeds items in one unit of work; raises Overloaded when admission is full."""
-        if self._pending + len(items) > self._max_pending:
-            raise Overloaded(
-                f"server is busy: {self._pending} texts pending, limit {self._max_pending} "
-                "(MAX_PENDING_ITEMS); retry shortly"
-            )
-        self._pending += len(items)
-        try:
-            loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self._pool, self.embed_sync, list(items))
-        finally:
-            self._pending -= len(items)
-
-    def embed_sync(self, items: list[TextItem]) -> EmbedResult:
-        """The whole text path for a list of items, on the calling thread."""
+    async def embed(self, items: Sequence[TextItem], deadline: float | None = None) -> EmbedResult:
+        """Embeds items; raises Overloaded when the queue is full, DeadlineExceeded when the
+        deadline (event-loop time) passes while they wait."""
         timings = Timings()
-        started = time.perf_counter()
-        tokenized = self.tokenizer.encode(
-            [prompt_for(item, self.profile) for item in items], [item.truncate for item in items]
-        )
-        timings.tokenize_ms = _ms_since(started)
-        pooled = [None] * len(items)
-        for group in self._groups(tokenized):
+        prompts = [prompt_for(item, self.profile) for item in items]
+        model = self.profile.name
+        found = [self.cache.get(model, item.prefix, item.text) for item in items]
+        for item, hit in zip(items, found, strict=True):
+            if hit is not None and hit.truncated and not item.truncate:
+                raise InputTooLong(self.tokenizer.too_long(hit.untruncated_tokens))
+        missing = [i for i, hit in enumerate(found) if hit is None]
+        if missing:
             started = time.perf_counter()
-            ids, mask, type_ids = pad_batch([tokenized[i] for i in group], self.tokenizer.pad_id)
-            hidden = self.session.run(ids, mask, type_ids)
-            timings.inference_ms += _ms_since(started)
-            started = time.perf_counter()
-            for row, vector in zip(group, pool(hidden, mask, self.profile.pooling), strict=True):
-                pooled[row] = vector
-            timings.postprocess_ms += _ms_since(started)
+            loop = asyncio.get_running_loop()
+            encoded: list[TokenizedText] = await loop.run_in_executor(
+                self._tokenize_pool,
+                self.tokenizer.encode,
+                [prompts[i] for i in missing],
+                [items[i].truncate for i in missing],
+            )
+            timings.tokenize_ms = (time.perf_counter() - started) * 1000
+            scheduled = await self.scheduler.submit(encoded, deadline)
+            timings.queue_ms, timings.inference_ms = scheduled.queue_ms, scheduled.inference_ms
+            for i, text, vector in zip(missing, encoded, scheduled.pooled, strict=True):
+                found[i] = CachedText(vector, text.tokens, text.untruncated_tokens, text.truncated)
+                self.cache.put(model, items[i].prefix, items[i].text, found[i])
         started = time.perf_counter()
         embeddings = [
             TextEmbedding(
-                vector=matryoshka(vector, item.dim, self.profile.layer_norm),
-                tokens=encoded.tokens,
-                truncated=encoded.truncated,
+                vector=matryoshka(hit.pooled, item.dim, self.profile.layer_norm),
+                tokens=hit.tokens,
+                truncated=hit.truncated,
             )
-            for item, encoded, vector in zip(items, tokenized, pooled, strict=True)
+            for item, hit in zip(items, found, strict=True)
         ]
-        timings.postprocess_ms += _ms_since(started)
+        timings.postprocess_ms = (time.perf_counter() - started) * 1000
         return EmbedResult(embeddings=embeddings, timings=timings)
 
-    def _groups(self, tokenized: list[TokenizedText]) -> list[list[int]]:
-        """Indices per inference: each alone when batching is inexact, else length-sorted
-        batches whose padded size stays under TOKEN_BUDGET."""
-        if not self.session.mode.batched:
-            return [[index] for index in range(len(tokenized))]
-        order = sorted(range(len(tokenized)), key=lambda i: tokenized[i].tokens)
-        groups: list[list[int]] = []
-        for index in order:
-            length = tokenized[index].tokens
-            if groups and length * (len(groups[-1]) + 1) <= TOKEN_BUDGET:
-                groups[-1].append(index)
-            else:
-                groups.append([index])
-        return groups
+    def infer(self, encoded: list[TokenizedText]) -> list[np.ndarray]:
+        """One batch on the calling (worker) thread: pad, run, pool over the attention mask."""
+        ids, mask, type_ids = pad_batch(encoded, self.tokenizer.pad_id)
+        hidden = self.session.run(ids, mask, type_ids)
+        return list(pool(hidden, mask, self.profile.pooling))
 
-
-def _ms_since(started: float) -> float:
-    return (time.perf_counter() - started) * 1000.0
+    async def aclose(self) -> None:
+        await self.scheduler.aclose()
+        await asyncio.to_thread(self._inference_pool.shutdown, wait=True, cancel_futures=True)

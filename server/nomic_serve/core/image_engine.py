@@ -115,6 +115,9 @@ class ImageEngine:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, self.embed_sync, list(pixels), dim)
 
+    async def aclose(self) -> None:
+        await asyncio.to_thread(self._pool.shutdown, wait=True, cancel_futures=True)
+
     def embed_sync(self, pixels: list[np.ndarray], dim: int) -> tuple[list[np.ndarray], Timings]:
         timings = Timings()
         groups = [pixels] if self.session.mode.batched else [[p] for p in pixels]

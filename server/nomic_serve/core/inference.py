@@ -75,7 +75,11 @@ class OnnxEncoder:
         self.mode = batching_mode(model)
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.intra_op_num_threads = intra_op_threads
+        # 0 means "by mode": a batched model uses every core per inference (ORT's 0); an
+        # isolated one runs several single inputs at once, one core each.
+        options.intra_op_num_threads = intra_op_threads or (0 if self.mode.batched else 1)
+        # Lengths vary per batch: memory patterns planned for one shape would not be reused.
+        options.enable_mem_pattern = False
         options.log_severity_level = 3
         try:
             self._session = ort.InferenceSession(str(path), options, providers=_providers(use_gpu))

@@ -49,19 +49,23 @@ class TextTokenizer:
             if count > self.max_tokens:
                 if not may_cut:
                     where = "input" if len(texts) == 1 else f"inputs[{index}]"
-                    raise InputTooLong(
-                        f"{where} has {count} tokens, more than the model's limit of "
-                        f"{self.max_tokens}; shorten it or allow truncation"
-                    )
+                    raise InputTooLong(self.too_long(count, where))
                 encoding = self._cut.encode(text, add_special_tokens=True)
             tokenized.append(
                 TokenizedText(
                     ids=np.asarray(encoding.ids, dtype=np.int64),
                     type_ids=np.asarray(encoding.type_ids, dtype=np.int64),
-                    truncated=count > self.max_tokens,
+                    untruncated_tokens=count,
                 )
             )
         return tokenized
+
+    def too_long(self, count: int, where: str = "input") -> str:
+        """The refusal of a text of `count` tokens when truncation is not allowed."""
+        return (
+            f"{where} has {count} tokens, more than the model's limit of {self.max_tokens}; "
+            "shorten it or allow truncation"
+        )
 
 
 def pad_batch(

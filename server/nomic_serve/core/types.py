@@ -52,7 +52,11 @@ class TokenizedText:
 
     ids: np.ndarray  # int64 [tokens]
     type_ids: np.ndarray  # int64 [tokens]
-    truncated: bool
+    untruncated_tokens: int  # before truncation: what a refusal reports
+
+    @property
+    def truncated(self) -> bool:
+        return self.untruncated_tokens > self.tokens
 
     @property
     def tokens(self) -> int:
@@ -75,6 +79,7 @@ class Timings:
     fetch_ms: float = 0.0
     preprocess_ms: float = 0.0  # image decode, resize, normalize
     tokenize_ms: float = 0.0
+    queue_ms: float = 0.0  # waiting for a batch to start
     inference_ms: float = 0.0
     postprocess_ms: float = 0.0
 
@@ -82,5 +87,6 @@ class Timings:
         self.fetch_ms += other.fetch_ms
         self.preprocess_ms += other.preprocess_ms
         self.tokenize_ms += other.tokenize_ms
+        self.queue_ms += other.queue_ms
         self.inference_ms += other.inference_ms
         self.postprocess_ms += other.postprocess_ms

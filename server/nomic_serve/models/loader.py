@@ -9,14 +9,17 @@ UNAVAILABLE naming what is missing.
 from __future__ import annotations
 
 import logging
+import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import Settings
+from ..core.cache import EmbeddingCache
 from ..core.engine import TextEngine
 from ..core.image_engine import ImageEngine
 from ..core.inference import TextSession, VisionSession
+from ..core.scheduler import BatchLimits
 from ..core.tokenization import TextTokenizer
 from ..errors import ConfigError
 from .embedded import EmbeddedModelUnavailable, ensure_embedded_model
@@ -82,9 +85,10 @@ def resolve_text_files(settings: Settings) -> TextModelFiles:
 
 
 def load_text_model(
-    files: TextModelFiles, settings: Settings, pool: ThreadPoolExecutor
+    files: TextModelFiles, settings: Settings, tokenize_pool: ThreadPoolExecutor
 ) -> LoadedTextModel:
-    """Builds session, profile, tokenizer and engine; ConfigError names the bad file."""
+    """Builds session, profile, tokenizer, scheduler and engine; ConfigError names the bad
+    file."""
     if not files.tokenizer.is_file():
         raise ConfigError(f"TOKENIZER {files.tokenizer}: no such file")
     session = TextSession(
@@ -98,8 +102,16 @@ def load_text_model(
         session=session,
         tokenizer=tokenizer,
         profile=profile,
-        pool=pool,
-        max_pending_items=settings.max_pending_items,
+        limits=BatchLimits(
+            batched=session.mode.batched,
+            workers=inference_workers(session.mode.batched, settings),
+            max_queued=settings.max_pending_items,
+            max_batch_size=settings.max_batch_size,
+            max_batch_tokens=settings.max_batch_tokens,
+            batch_wait_s=settings.batch_wait_ms / 1000,
+        ),
+        tokenize_pool=tokenize_pool,
+        cache=EmbeddingCache(settings.cache_bytes),
     )
     return LoadedTextModel(engine=engine, files=files)
 
@@ -127,7 +139,7 @@ def resolve_vision_file(settings: Settings) -> Path:
     )
 
 
-def load_vision_model(path: Path, settings: Settings, pool: ThreadPoolExecutor) -> ImageEngine:
+def load_vision_model(path: Path, settings: Settings) -> ImageEngine:
     """Builds the vision session, profile and preprocessing; ConfigError names the bad file."""
     session = VisionSession(
         path, use_gpu=settings.use_gpu, intra_op_threads=settings.intra_op_threads
@@ -136,5 +148,13 @@ def load_vision_model(path: Path, settings: Settings, pool: ThreadPoolExecutor) 
         session=session,
         profile=vision_profile(path, output_dimension=session.output_dimension),
         clip=clip_config(path),
-        pool=pool,
+        pool=ThreadPoolExecutor(
+            inference_workers(session.mode.batched, settings), thread_name_prefix="vision"
+        ),
     )
+
+
+def inference_workers(batched: bool, settings: Settings) -> int:
+    """INFERENCE_WORKERS, or by mode: one batch at a time using every core, or one isolated
+    input per core."""
+    return settings.inference_workers or (1 if batched else os.cpu_count() or 1)

@@ -278,7 +278,7 @@ class InfoRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class InfoResponse(_message.Message):
-    __slots__ = ("averaging", "load_cuda", "txt_model", "tokenizer", "img_model", "text", "vision", "default_prefix", "version", "limits", "exif_orientation")
+    __slots__ = ("averaging", "load_cuda", "txt_model", "tokenizer", "img_model", "text", "vision", "default_prefix", "version", "limits", "exif_orientation", "cache")
     AVERAGING_FIELD_NUMBER: _ClassVar[int]
     LOAD_CUDA_FIELD_NUMBER: _ClassVar[int]
     TXT_MODEL_FIELD_NUMBER: _ClassVar[int]
@@ -290,6 +290,7 @@ class InfoResponse(_message.Message):
     VERSION_FIELD_NUMBER: _ClassVar[int]
     LIMITS_FIELD_NUMBER: _ClassVar[int]
     EXIF_ORIENTATION_FIELD_NUMBER: _ClassVar[int]
+    CACHE_FIELD_NUMBER: _ClassVar[int]
     averaging: str
     load_cuda: bool
     txt_model: str
@@ -301,7 +302,8 @@ class InfoResponse(_message.Message):
     version: str
     limits: Limits
     exif_orientation: bool
-    def __init__(self, averaging: _Optional[str] = ..., load_cuda: _Optional[bool] = ..., txt_model: _Optional[str] = ..., tokenizer: _Optional[str] = ..., img_model: _Optional[str] = ..., text: _Optional[_Union[ModelInfo, _Mapping]] = ..., vision: _Optional[_Union[ModelInfo, _Mapping]] = ..., default_prefix: _Optional[str] = ..., version: _Optional[str] = ..., limits: _Optional[_Union[Limits, _Mapping]] = ..., exif_orientation: _Optional[bool] = ...) -> None: ...
+    cache: CacheStats
+    def __init__(self, averaging: _Optional[str] = ..., load_cuda: _Optional[bool] = ..., txt_model: _Optional[str] = ..., tokenizer: _Optional[str] = ..., img_model: _Optional[str] = ..., text: _Optional[_Union[ModelInfo, _Mapping]] = ..., vision: _Optional[_Union[ModelInfo, _Mapping]] = ..., default_prefix: _Optional[str] = ..., version: _Optional[str] = ..., limits: _Optional[_Union[Limits, _Mapping]] = ..., exif_orientation: _Optional[bool] = ..., cache: _Optional[_Union[CacheStats, _Mapping]] = ...) -> None: ...
 
 class Limits(_message.Message):
     __slots__ = ("image_max_bytes", "image_max_pixels", "image_max_per_request", "image_decode_timeout_s", "fetch_timeout_s", "fetch_max_redirects", "fetch_allow_networks", "max_list_inputs", "max_pending_items", "stream_window", "grpc_max_message_bytes")
@@ -330,7 +332,7 @@ class Limits(_message.Message):
     def __init__(self, image_max_bytes: _Optional[int] = ..., image_max_pixels: _Optional[int] = ..., image_max_per_request: _Optional[int] = ..., image_decode_timeout_s: _Optional[float] = ..., fetch_timeout_s: _Optional[float] = ..., fetch_max_redirects: _Optional[int] = ..., fetch_allow_networks: _Optional[_Iterable[str]] = ..., max_list_inputs: _Optional[int] = ..., max_pending_items: _Optional[int] = ..., stream_window: _Optional[int] = ..., grpc_max_message_bytes: _Optional[int] = ...) -> None: ...
 
 class ModelInfo(_message.Message):
-    __slots__ = ("name", "path", "dimension", "max_tokens", "pooling", "matryoshka_layer_norm", "prefixes", "providers", "batching", "batching_reason", "source")
+    __slots__ = ("name", "path", "dimension", "max_tokens", "pooling", "matryoshka_layer_norm", "prefixes", "providers", "batching", "batching_reason", "source", "scheduler")
     NAME_FIELD_NUMBER: _ClassVar[int]
     PATH_FIELD_NUMBER: _ClassVar[int]
     DIMENSION_FIELD_NUMBER: _ClassVar[int]
@@ -342,6 +344,7 @@ class ModelInfo(_message.Message):
     BATCHING_FIELD_NUMBER: _ClassVar[int]
     BATCHING_REASON_FIELD_NUMBER: _ClassVar[int]
     SOURCE_FIELD_NUMBER: _ClassVar[int]
+    SCHEDULER_FIELD_NUMBER: _ClassVar[int]
     name: str
     path: str
     dimension: int
@@ -353,4 +356,35 @@ class ModelInfo(_message.Message):
     batching: str
     batching_reason: str
     source: str
-    def __init__(self, name: _Optional[str] = ..., path: _Optional[str] = ..., dimension: _Optional[int] = ..., max_tokens: _Optional[int] = ..., pooling: _Optional[str] = ..., matryoshka_layer_norm: _Optional[bool] = ..., prefixes: _Optional[_Iterable[str]] = ..., providers: _Optional[_Iterable[str]] = ..., batching: _Optional[str] = ..., batching_reason: _Optional[str] = ..., source: _Optional[str] = ...) -> None: ...
+    scheduler: Scheduler
+    def __init__(self, name: _Optional[str] = ..., path: _Optional[str] = ..., dimension: _Optional[int] = ..., max_tokens: _Optional[int] = ..., pooling: _Optional[str] = ..., matryoshka_layer_norm: _Optional[bool] = ..., prefixes: _Optional[_Iterable[str]] = ..., providers: _Optional[_Iterable[str]] = ..., batching: _Optional[str] = ..., batching_reason: _Optional[str] = ..., source: _Optional[str] = ..., scheduler: _Optional[_Union[Scheduler, _Mapping]] = ...) -> None: ...
+
+class Scheduler(_message.Message):
+    __slots__ = ("workers", "max_batch_size", "max_batch_tokens", "batch_wait_ms", "queued")
+    WORKERS_FIELD_NUMBER: _ClassVar[int]
+    MAX_BATCH_SIZE_FIELD_NUMBER: _ClassVar[int]
+    MAX_BATCH_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    BATCH_WAIT_MS_FIELD_NUMBER: _ClassVar[int]
+    QUEUED_FIELD_NUMBER: _ClassVar[int]
+    workers: int
+    max_batch_size: int
+    max_batch_tokens: int
+    batch_wait_ms: float
+    queued: int
+    def __init__(self, workers: _Optional[int] = ..., max_batch_size: _Optional[int] = ..., max_batch_tokens: _Optional[int] = ..., batch_wait_ms: _Optional[float] = ..., queued: _Optional[int] = ...) -> None: ...
+
+class CacheStats(_message.Message):
+    __slots__ = ("hits", "misses", "entries", "bytes", "max_bytes", "evictions")
+    HITS_FIELD_NUMBER: _ClassVar[int]
+    MISSES_FIELD_NUMBER: _ClassVar[int]
+    ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    BYTES_FIELD_NUMBER: _ClassVar[int]
+    MAX_BYTES_FIELD_NUMBER: _ClassVar[int]
+    EVICTIONS_FIELD_NUMBER: _ClassVar[int]
+    hits: int
+    misses: int
+    entries: int
+    bytes: int
+    max_bytes: int
+    evictions: int
+    def __init__(self, hits: _Optional[int] = ..., misses: _Optional[int] = ..., entries: _Optional[int] = ..., bytes: _Optional[int] = ..., max_bytes: _Optional[int] = ..., evictions: _Optional[int] = ...) -> None: ...

@@ -1,0 +1,116 @@
+"""The scheduler through the server: batching without cross-talk, deadlines, the cache."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import grpc
+import numpy as np
+import pytest
+
+from nomic_serve_stubs.v1 import embedding_service_pb2 as pb
+
+from .conftest import serving
+
+TEXTS = [
+    f"the {a} and the {b}"
+    for a in ("cat", "dog", "fish", "bird")
+    for b in ("tree", "house", "car", "road", "sky", "sea", "sun", "moon")
+]
+
+
+def _record_batches(monkeypatch, engine) -> list[int]:
+    sizes: list[int] = []
+    real = engine.session.run
+
+    def run(ids, mask, type_ids):
+        sizes.append(ids.shape[0])
+        return real(ids, mask, type_ids)
+
+    monkeypatch.setattr(engine.session, "run", run)
+    return sizes
+
+
+async def _alone(stub, texts: list[str]) -> list[np.ndarray]:
+    return [np.asarray((await stub.Embed(pb.EmbedRequest(input=t))).embedding) for t in texts]
+
+
+async def test_concurrent_requests_share_batches_without_cross_talk(tiny_model, monkeypatch):
+    async with serving(tiny_model.model, cache_bytes=0) as served:
+        alone = await _alone(served.stub, TEXTS)
+        sizes = _record_batches(monkeypatch, served.text.engine)
+        replies = await asyncio.gather(
+            *(served.stub.Embed(pb.EmbedRequest(input=t)) for t in TEXTS)
+        )
+    assert max(sizes) > 1 and len(sizes) < len(TEXTS)  # requests really shared batches
+    for reply, expected in zip(replies, alone, strict=True):
+        assert np.abs(np.asarray(reply.embedding) - expected).max() <= 1e-5
+
+
+async def test_an_interfering_model_never_shares_a_batch(quantized_model, monkeypatch):
+    async with serving(quantized_model.model, cache_bytes=0) as served:
+        info = await served.stub.Info(pb.InfoRequest())
+        assert info.text.batching == "isolated" and info.text.scheduler.workers >= 1
+        alone = await _alone(served.stub, TEXTS)
+        sizes = _record_batches(monkeypatch, served.text.engine)
+        replies = await asyncio.gather(
+            *(served.stub.Embed(pb.EmbedRequest(input=t)) for t in TEXTS)
+        )
+        listed = await served.stub.EmbedList(pb.EmbedListRequest(inputs=TEXTS))
+    assert set(sizes) == {1}
+    for reply, vector, expected in zip(replies, listed.embeddings, alone, strict=True):
+        np.testing.assert_array_equal(np.asarray(reply.embedding), expected)  # bit-identical
+        np.testing.assert_array_equal(np.asarray(list(vector), dtype=np.float32), expected)
+
+
+async def test_expired_callers_are_dropped_before_inference(tiny_model, monkeypatch):
+    async with serving(tiny_model.model, cache_bytes=0, max_batch_size=1) as served:
+        engine = served.text.engine
+        gate, entered, real, ran = threading.Event(), threading.Event(), engine.session.run, []
+
+        def run(ids, mask, type_ids):
+            entered.set()
+            gate.wait(10)
+            ran.append(ids.shape[0])
+            return real(ids, mask, type_ids)
+
+        monkeypatch.setattr(engine.session, "run", run)
+        first = asyncio.ensure_future(served.stub.Embed(pb.EmbedRequest(input="sky")))
+        assert await asyncio.to_thread(entered.wait, 10)  # "sky" is inside the model
+        late = served.stub.Embed(pb.EmbedRequest(input="sea"), timeout=0.2)
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await late
+        assert caught.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+        gate.set()
+        await first
+        await asyncio.sleep(0.05)
+        assert ran == [1] and engine.scheduler.queued == 0  # "sea" never reached the model
+
+
+async def test_cache_hits_are_exact_and_counted(tiny_model, monkeypatch):
+    async with serving(tiny_model.model) as served:
+        first = await served.stub.Embed(pb.EmbedRequest(input="the cat", dim=16))
+        sizes = _record_batches(monkeypatch, served.text.engine)
+        again = await served.stub.Embed(pb.EmbedRequest(input="the cat", dim=16))
+        other_dim = await served.stub.Embed(pb.EmbedRequest(input="the cat", dim=8))
+        other_prefix = await served.stub.Embed(
+            pb.EmbedRequest(input="the cat", prefix="search_document")
+        )
+        cache = (await served.stub.Info(pb.InfoRequest())).cache
+    assert list(again.embedding) == list(first.embedding) and again.tokens == first.tokens
+    assert len(other_dim.embedding) == 8
+    assert sizes == [1]  # only the new prefix ran the model
+    assert len(other_prefix.embedding) == 32
+    assert (cache.hits, cache.misses, cache.entries) == (2, 2, 2)
+    assert 0 < cache.bytes <= cache.max_bytes == 64 * 1024 * 1024
+
+
+async def test_a_cached_truncated_text_is_still_refused_without_truncation(tiny_model):
+    long = "hello world " * 40
+    async with serving(tiny_model.model) as served:
+        assert (await served.stub.Embed(pb.EmbedRequest(input=long, prefix="none"))).truncated
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await served.stub.Embed(pb.EmbedRequest(input=long, prefix="none", truncate=False))
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "82 tokens, more than the model's limit of 64" in caught.value.details()
