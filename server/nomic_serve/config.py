@@ -128,6 +128,13 @@ class Settings:
     rest_image_timeout_s: float = 60.0
     envoy_admin_port: int = 9901
 
+    def __post_init__(self) -> None:
+        if self.max_list_inputs > self.max_pending_items:
+            raise ConfigError(
+                f"MAX_LIST_INPUTS={self.max_list_inputs} exceeds MAX_PENDING_ITEMS="
+                f"{self.max_pending_items}: such a list could never be queued"
+            )
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Reads and checks every variable; a bad value raises ConfigError naming it."""

@@ -7,6 +7,7 @@ import io
 import json
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import grpc
 import numpy as np
@@ -117,8 +118,16 @@ def test_errors_are_json_with_the_right_status(
 
 @pytest.fixture(scope="module")
 def strict(tmp_path_factory, embedded_cache) -> Iterator[EnvoyProcess]:
-    """A server admitting one text at a time, with no vision model and a 1 MB body limit."""
-    env = {"CACHE_DIR": str(embedded_cache), "MAX_PENDING_ITEMS": "1", "REST_MAX_BODY_MB": "1"}
+    """A server queueing two texts and running one at a time, with no vision model, no cache
+    and a 1 MB body limit."""
+    env = {
+        "CACHE_DIR": str(embedded_cache),
+        "MAX_PENDING_ITEMS": "2",
+        "MAX_LIST_INPUTS": "2",
+        "MAX_BATCH_SIZE": "1",
+        "CACHE_MB": "0",
+        "REST_MAX_BODY_MB": "1",
+    }
     server = ServerProcess(
         [sys.executable, "-m", "nomic_serve"], tmp_path_factory.mktemp("strict"), env
     )
@@ -129,8 +138,16 @@ def strict(tmp_path_factory, embedded_cache) -> Iterator[EnvoyProcess]:
 
 
 def test_overload_too_large_and_missing_model(strict: EnvoyProcess) -> None:
-    status, reply = strict.post_json("/batch", '{"inputs": ["a", "b"]}')
-    assert status == 429 and reply["code"] == 8 and "MAX_PENDING_ITEMS" in reply["message"]
+    """30 concurrent two-long-text lists against a two-text queue served one text at a time:
+    the excess is refused at once with 429 and a retry hint, the rest succeeds."""
+    body = json.dumps({"inputs": ["a long text about cats " * 40, "and dogs " * 60]})
+    with ThreadPoolExecutor(30) as pool:
+        replies = list(pool.map(lambda _: strict.post_json("/batch", body), range(30)))
+    refused = [reply for status, reply in replies if status == 429]
+    assert refused and all(status in (200, 429) for status, _ in replies)
+    assert refused[0]["code"] == 8 and "MAX_PENDING_ITEMS" in refused[0]["message"]
+    retry = refused[0]["details"][0]
+    assert retry["@type"] == "type.googleapis.com/google.rpc.RetryInfo" and retry["retry_delay"]
     big = json.dumps({"input": "a" * (2 * 1024 * 1024)})
     status, reply = strict.post_json("/embed", big)
     assert status == 413 and reply["code"] == 3

@@ -114,3 +114,11 @@ async def test_a_cached_truncated_text_is_still_refused_without_truncation(tiny_
             await served.stub.Embed(pb.EmbedRequest(input=long, prefix="none", truncate=False))
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "82 tokens, more than the model's limit of 64" in caught.value.details()
+
+
+async def test_a_text_repeated_in_one_request_is_computed_once(tiny_model, monkeypatch):
+    async with serving(tiny_model.model, cache_bytes=0) as served:
+        sizes = _record_batches(monkeypatch, served.text.engine)
+        reply = await served.stub.EmbedList(pb.EmbedListRequest(inputs=["sky", "sea", "sky"]))
+    assert sum(sizes) == 2
+    assert list(reply.embeddings[0]) == list(reply.embeddings[2]) and reply.tokens[0] > 0

@@ -76,3 +76,8 @@ def test_image_settings_parse() -> None:
     assert [str(n) for n in settings.fetch_allow_networks] == ["10.0.0.0/8", "192.168.1.7/32"]
     assert settings.image_max_bytes == 1572864 and settings.image_exif_orientation
     assert settings.img_model_explicit and not Settings.from_env({}).img_model_explicit
+
+
+def test_a_list_limit_above_the_queue_limit_is_refused() -> None:
+    with pytest.raises(ConfigError, match="MAX_LIST_INPUTS=5000 exceeds MAX_PENDING_ITEMS=4096"):
+        Settings.from_env({"MAX_LIST_INPUTS": "5000"})

@@ -66,22 +66,33 @@ class TextEngine:
         for item, hit in zip(items, found, strict=True):
             if hit is not None and hit.truncated and not item.truncate:
                 raise InputTooLong(self.tokenizer.too_long(hit.untruncated_tokens))
-        missing = [i for i, hit in enumerate(found) if hit is None]
-        if missing:
+        # Texts to compute, each once however often the request repeats it.
+        repeats: dict[tuple[str, str, bool], list[int]] = {}
+        for i, hit in enumerate(found):
+            if hit is None:
+                repeats.setdefault((items[i].prefix, items[i].text, items[i].truncate), []).append(
+                    i
+                )
+        if repeats:
+            first = [indices[0] for indices in repeats.values()]
             started = time.perf_counter()
             loop = asyncio.get_running_loop()
             encoded: list[TokenizedText] = await loop.run_in_executor(
                 self._tokenize_pool,
                 self.tokenizer.encode,
-                [prompts[i] for i in missing],
-                [items[i].truncate for i in missing],
+                [prompts[i] for i in first],
+                [items[i].truncate for i in first],
             )
             timings.tokenize_ms = (time.perf_counter() - started) * 1000
             scheduled = await self.scheduler.submit(encoded, deadline)
             timings.queue_ms, timings.inference_ms = scheduled.queue_ms, scheduled.inference_ms
-            for i, text, vector in zip(missing, encoded, scheduled.pooled, strict=True):
-                found[i] = CachedText(vector, text.tokens, text.untruncated_tokens, text.truncated)
-                self.cache.put(model, items[i].prefix, items[i].text, found[i])
+            for indices, text, vector in zip(
+                repeats.values(), encoded, scheduled.pooled, strict=True
+            ):
+                value = CachedText(vector, text.tokens, text.untruncated_tokens, text.truncated)
+                self.cache.put(model, items[indices[0]].prefix, items[indices[0]].text, value)
+                for i in indices:
+                    found[i] = value
         started = time.perf_counter()
         embeddings = [
             TextEmbedding(
