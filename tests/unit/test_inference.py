@@ -45,3 +45,27 @@ def test_corrupt_model_is_a_config_error_naming_the_path(tmp_path, content: byte
     path.write_bytes(content)
     with pytest.raises(ConfigError, match=str(path)):
         TextSession(path, use_gpu=False, intra_op_threads=1)
+
+
+def test_the_optimized_graph_is_cached_and_gives_the_same_result(tiny_model, tmp_path) -> None:
+    from nomic_serve.core.tokenization import TextTokenizer, pad_batch
+
+    tokenizer = TextTokenizer(tiny_model.tokenizer, 64)
+    batch = pad_batch(tokenizer.encode(["the cat and the dog"], [True]), 0)
+    plain = TextSession(tiny_model.model, use_gpu=False, intra_op_threads=1).run(*batch)
+    first = TextSession(
+        tiny_model.model, use_gpu=False, intra_op_threads=1, optimized_cache=tmp_path
+    )
+    (cached,) = (tmp_path / "optimized").glob("model-*.onnx")
+    assert not list((tmp_path / "optimized").glob("*.tmp"))
+    again = TextSession(
+        tiny_model.model, use_gpu=False, intra_op_threads=1, optimized_cache=tmp_path
+    )
+    np.testing.assert_allclose(first.run(*batch), plain, atol=1e-6)
+    np.testing.assert_allclose(again.run(*batch), plain, atol=1e-6)
+    cached.write_bytes(b"damaged")
+    repaired = TextSession(
+        tiny_model.model, use_gpu=False, intra_op_threads=1, optimized_cache=tmp_path
+    )
+    np.testing.assert_allclose(repaired.run(*batch), plain, atol=1e-6)
+    assert cached.stat().st_size > 100  # rebuilt

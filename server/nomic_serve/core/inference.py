@@ -6,7 +6,9 @@ ConfigError at start-up, a failed run becomes InferenceFailed for that request o
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,24 +69,29 @@ class OnnxEncoder:
 
     required_inputs: frozenset[str] = frozenset()
 
-    def __init__(self, path: Path, *, use_gpu: bool, intra_op_threads: int) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        use_gpu: bool,
+        intra_op_threads: int,
+        optimized_cache: Path | None = None,
+    ) -> None:
         try:
             model = onnx.load(str(path), load_external_data=False)
         except Exception as exc:  # onnx raises DecodeError, OSError, ...
             raise ConfigError(f"{path}: not a readable ONNX model ({exc})") from None
         self.mode = batching_mode(model)
+        del model  # the graph was needed for the decision only; ORT reads the file itself
         options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         # 0 means "by mode": a batched model uses every core per inference (ORT's 0); an
         # isolated one runs several single inputs at once, one core each.
         options.intra_op_num_threads = intra_op_threads or (0 if self.mode.batched else 1)
         # Lengths vary per batch: memory patterns planned for one shape would not be reused.
         options.enable_mem_pattern = False
         options.log_severity_level = 3
-        try:
-            self._session = ort.InferenceSession(str(path), options, providers=_providers(use_gpu))
-        except Exception as exc:  # ORT raises its own Fail/InvalidGraph/... types
-            raise ConfigError(f"{path}: ONNX Runtime cannot load it ({exc})") from None
+        providers = _providers(use_gpu)
+        self._session = _optimized_session(path, options, providers, optimized_cache)
         self.providers: list[str] = self._session.get_providers()
         self._input_names = {i.name for i in self._session.get_inputs()}
         missing = self.required_inputs - self._input_names
@@ -122,6 +129,41 @@ class VisionSession(OnnxEncoder):
 
     def run(self, pixel_values: np.ndarray) -> np.ndarray:
         return self._run({"pixel_values": pixel_values})
+
+
+def _optimized_session(
+    path: Path, options: ort.SessionOptions, providers: list[str], cache: Path | None
+) -> ort.InferenceSession:
+    """A session with every graph optimization; the optimized graph is saved in `cache` so
+    later starts load it as is instead of optimizing again (a cold-start saving)."""
+    cached = _cached_path(path, providers, cache) if cache else None
+    if cached is not None and cached.is_file():
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+        try:
+            return ort.InferenceSession(str(cached), options, providers=providers)
+        except Exception:  # a stale or damaged cache entry: rebuild it from the model
+            log.warning("ignoring unusable optimized model %s", cached)
+            cached.unlink(missing_ok=True)
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    partial = cached.with_name(f"{cached.name}.{os.getpid()}.tmp") if cached else None
+    if partial is not None:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        options.optimized_model_filepath = str(partial)
+    try:
+        session = ort.InferenceSession(str(path), options, providers=providers)
+    except Exception as exc:  # ORT raises its own Fail/InvalidGraph/... types
+        raise ConfigError(f"{path}: ONNX Runtime cannot load it ({exc})") from None
+    if partial is not None and partial.is_file():
+        os.replace(partial, cached)  # atomic: a concurrent start sees all of it or nothing
+    return session
+
+
+def _cached_path(path: Path, providers: list[str], cache: Path) -> Path:
+    """One file per model version, ONNX Runtime version and provider list."""
+    stat = path.resolve().stat()
+    identity = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{ort.__version__}|{providers}"
+    digest = hashlib.sha256(identity.encode()).hexdigest()[:24]
+    return cache / "optimized" / f"{path.stem}-{digest}.onnx"
 
 
 def _providers(use_gpu: bool) -> list[str]:

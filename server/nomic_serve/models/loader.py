@@ -92,7 +92,10 @@ def load_text_model(
     if not files.tokenizer.is_file():
         raise ConfigError(f"TOKENIZER {files.tokenizer}: no such file")
     session = TextSession(
-        files.model, use_gpu=settings.use_gpu, intra_op_threads=settings.intra_op_threads
+        files.model,
+        use_gpu=settings.use_gpu,
+        intra_op_threads=settings.intra_op_threads,
+        optimized_cache=settings.cache_dir,
     )
     profile = text_profile(
         files.model, settings, output_dimension=session.output_dimension, name=files.name
@@ -142,7 +145,10 @@ def resolve_vision_file(settings: Settings) -> Path:
 def load_vision_model(path: Path, settings: Settings) -> ImageEngine:
     """Builds the vision session, profile and preprocessing; ConfigError names the bad file."""
     session = VisionSession(
-        path, use_gpu=settings.use_gpu, intra_op_threads=settings.intra_op_threads
+        path,
+        use_gpu=settings.use_gpu,
+        intra_op_threads=settings.intra_op_threads,
+        optimized_cache=settings.cache_dir,
     )
     return ImageEngine(
         session=session,
