@@ -12,7 +12,8 @@ SWAGGER_UI := flask-swagger-ui==5.34.0 --hash=sha256:63e4ecfee6345ca746c11c5341c
 RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
-.PHONY: run test test-fast lint proto proto-check breaking models models-all system-deps clean
+.PHONY: run test test-fast lint proto proto-check breaking models models-all bench bench-small \
+	system-deps clean
 
 run: $(RUN_STAMP)
 	$(BIN)/nomic-serve-stack
@@ -43,6 +44,14 @@ breaking: $(DEV_STAMP)
 		echo "buf breaking against HEAD~1"; \
 		$(BIN)/buf breaking --against '.git#ref=HEAD~1'; \
 	else echo "buf breaking: no previous commit with proto/, skipped"; fi
+
+# Throughput vs in-process ONNX Runtime and the original policy (prints figures, asserts
+# nothing). The full run takes about an hour on 2 cores; the small one about 90 s.
+bench: $(DEV_STAMP)
+	$(PY) -m tests.bench.throughput --budget full
+
+bench-small: $(DEV_STAMP)
+	$(PY) -m tests.bench.throughput --budget small
 
 models: $(RUN_STAMP)
 	$(BIN)/nomic-serve-download --set default

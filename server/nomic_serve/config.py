@@ -105,7 +105,7 @@ class Settings:
     inference_workers: int = 0  # 0: by the graph's mode (1 batched, one per core isolated)
     max_pending_items: int = 4096
     max_batch_size: int = 64
-    max_batch_tokens: int = 16384
+    max_batch_tokens: int = 2048  # sized for CPUs, where long padded batches gain nothing
     batch_wait_ms: float = 0.0
     cache_bytes: int = 64 * 1024 * 1024
     max_list_inputs: int = 2048

@@ -10,11 +10,13 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import grpc
 import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from PIL import Image
 
 from nomic_serve_stubs.v1 import embedding_service_pb2 as pb
@@ -100,19 +102,43 @@ def test_sigterm_drains_in_flight_work_then_exits_0(tmp_path, embedded_cache) ->
 
     worker = threading.Thread(target=stream)
     worker.start()
-    assert signalled.wait(30)
-    with grpc.insecure_channel(process.address) as channel, pytest.raises(grpc.RpcError) as refused:
-        rpc.EmbeddingServiceStub(channel).Embed(pb.EmbedRequest(input="late"), timeout=5)
-    # gRPC core refuses it before any handler runs: CANCELLED while the server is stopping,
-    # UNAVAILABLE once its listener is closed.
-    assert refused.value.code() in (grpc.StatusCode.CANCELLED, grpc.StatusCode.UNAVAILABLE)
-    worker.join(timeout=60)
-    code, log = process.wait()  # no second signal: wait for the exit the first one causes
+    try:
+        assert signalled.wait(30)
+        _wait_until_not_serving(process.address)  # the signal is handled, not just sent
+        with (
+            grpc.insecure_channel(process.address) as channel,
+            pytest.raises(grpc.RpcError) as refused,
+        ):
+            rpc.EmbeddingServiceStub(channel).Embed(pb.EmbedRequest(input="late"), timeout=5)
+        # gRPC core refuses it before any handler runs: CANCELLED while the server is
+        # stopping, UNAVAILABLE once its listener is closed.
+        assert refused.value.code() in (grpc.StatusCode.CANCELLED, grpc.StatusCode.UNAVAILABLE)
+        worker.join(timeout=60)
+        code, log = process.wait()  # no second signal: wait for the exit the first one causes
+    finally:
+        if process.proc.poll() is None:
+            process.stop()
     assert code == 0, log
     assert [a.index for a in answers] == list(range(count))
     assert not any(a.HasField("error") for a in answers)
     events = [json.loads(line)["msg"] for line in log.splitlines() if line.startswith("{")]
     assert events.index("shutting down") < events.index("stopped")
+
+
+def _wait_until_not_serving(address: str, timeout: float = 10) -> None:
+    """Polls the standard health check until the server stops answering SERVING."""
+    deadline = time.monotonic() + timeout
+    with grpc.insecure_channel(address) as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        while time.monotonic() < deadline:
+            try:
+                reply = stub.Check(health_pb2.HealthCheckRequest(), timeout=1)
+            except grpc.RpcError:
+                return
+            if reply.status != health_pb2.HealthCheckResponse.SERVING:
+                return
+            time.sleep(0.01)
+    raise AssertionError("the server kept serving after SIGTERM")
 
 
 def _png_data_url() -> str:

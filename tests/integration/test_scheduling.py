@@ -37,12 +37,19 @@ async def _alone(stub, texts: list[str]) -> list[np.ndarray]:
 
 
 async def test_concurrent_requests_share_batches_without_cross_talk(tiny_model, monkeypatch):
+    """The first inference is held until the other requests are queued, so they must share
+    batches; each result still equals the text embedded alone."""
     async with serving(tiny_model.model, cache_bytes=0) as served:
+        engine = served.text.engine
         alone = await _alone(served.stub, TEXTS)
-        sizes = _record_batches(monkeypatch, served.text.engine)
-        replies = await asyncio.gather(
-            *(served.stub.Embed(pb.EmbedRequest(input=t)) for t in TEXTS)
-        )
+        sizes = _record_batches(monkeypatch, engine)
+        gate, recorded = threading.Event(), engine.session.run
+        monkeypatch.setattr(engine.session, "run", lambda *a: gate.wait(10) and recorded(*a))
+        calls = [asyncio.ensure_future(served.stub.Embed(pb.EmbedRequest(input=t))) for t in TEXTS]
+        while engine.scheduler.queued < len(TEXTS) - 1:
+            await asyncio.sleep(0.005)
+        gate.set()
+        replies = await asyncio.gather(*calls)
     assert max(sizes) > 1 and len(sizes) < len(TEXTS)  # requests really shared batches
     for reply, expected in zip(replies, alone, strict=True):
         assert np.abs(np.asarray(reply.embedding) - expected).max() <= 1e-5

@@ -58,9 +58,9 @@ async def _held(scheduler: TextScheduler, model: FakeModel, first: TokenizedText
 async def test_results_come_back_in_submission_order(pool) -> None:
     model = FakeModel()
     scheduler = TextScheduler(model, _limits(), pool)
-    result = await scheduler.submit([_text(5, 1), _text(3, 2), _text(9, 3)], None)
+    result = await scheduler.submit([_text(5, 1), _text(4, 2), _text(6, 3)], None)
     assert [float(v[0]) for v in result.pooled] == [1.0, 2.0, 3.0]
-    assert model.batches == [[3, 5, 9]]  # one batch, sorted by length
+    assert model.batches == [[4, 5, 6]]  # one batch, sorted by length
     await scheduler.aclose()
 
 
@@ -163,4 +163,13 @@ async def test_an_engine_error_reaches_every_entry_of_its_batch(pool) -> None:
     scheduler = TextScheduler(broken, _limits(), pool)
     with pytest.raises(InferenceFailed):
         await scheduler.submit([_text(3), _text(4)], None)
+    await scheduler.aclose()
+
+
+async def test_padding_stays_within_half_the_real_tokens(pool) -> None:
+    model = FakeModel()
+    scheduler = TextScheduler(model, _limits(), pool)
+    await scheduler.submit([_text(n) for n in (10, 11, 12, 40, 41)], None)
+    # 10..12 pad to 36 for 33 real tokens; adding 40 would pad to 160 for 73: cut there.
+    assert model.batches == [[10, 11, 12], [40, 41]]
     await scheduler.aclose()

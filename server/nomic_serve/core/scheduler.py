@@ -29,6 +29,8 @@ from .types import TokenizedText
 
 __all__ = ["BatchLimits", "Scheduled", "TextScheduler"]
 
+# A batch grows only while its padded size stays within this factor of its real tokens.
+MAX_PADDING_RATIO = 1.5
 # Runs one batch on a worker thread: encoded texts in, one pooled vector per text out.
 InferBatch = Callable[[list[TokenizedText]], list[np.ndarray]]
 
@@ -176,14 +178,17 @@ class TextScheduler:
         return by_length[low : high + 1]
 
     def _grow(self, lengths: list[int], low: int, high: int) -> tuple[int, int] | None:
-        """The window one entry larger, on the side closer in length, if within budget."""
+        """The window one entry larger, on the side closer in length, if it stays within the
+        token budget and wastes little on padding (on a busy CPU padding is pure loss)."""
         options = []
         if high + 1 < len(lengths):
             options.append((lengths[high + 1] - lengths[high], lengths[high + 1], low, high + 1))
         if low > 0:
             options.append((lengths[low] - lengths[low - 1], lengths[high], low - 1, high))
         for _, longest, new_low, new_high in sorted(options):
-            if longest * (new_high - new_low + 1) <= self.limits.max_batch_tokens:
+            padded = longest * (new_high - new_low + 1)
+            real = sum(lengths[new_low : new_high + 1])
+            if padded <= self.limits.max_batch_tokens and padded <= real * MAX_PADDING_RATIO:
                 return new_low, new_high
         return None
 
