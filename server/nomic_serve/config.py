@@ -101,7 +101,7 @@ class Settings:
     txt_prefixes: bool | None = None
     txt_layer_norm: bool | None = None
     cache_dir: Path = DEFAULT_CACHE_DIR
-    intra_op_threads: int = 0  # 0: by the graph's mode (all cores batched, 1 isolated)
+    intra_op_threads: int = 0  # 0: every core (ONNX Runtime's default)
     inference_workers: int = 0  # 0: by the graph's mode (1 batched, one per core isolated)
     max_pending_items: int = 4096
     max_batch_size: int = 64
