@@ -22,6 +22,7 @@ from nomic_serve.models.onnx_builder import (
     attention,
     finish_model,
     gelu,
+    random_weights,
     require_weights,
 )
 
@@ -87,17 +88,11 @@ def expected_weight_shapes(config: VitConfig) -> dict[str, tuple[int, ...]]:
 
 def random_vit_weights(config: VitConfig, seed: int) -> dict[str, np.ndarray]:
     """Seeded ViT-like weights so tests and benchmarks can build models without downloads."""
-    rng = np.random.default_rng(seed)
-    weights: dict[str, np.ndarray] = {}
-    for name, shape in expected_weight_shapes(config).items():
-        if "layernorm" in name and name.endswith("weight"):
-            values = 1.0 + 0.02 * rng.standard_normal(shape)
-        elif name.endswith("bias"):
-            values = 0.01 * rng.standard_normal(shape)
-        else:
-            values = 0.02 * rng.standard_normal(shape)
-        weights[name] = values.astype(np.float32)
-    return weights
+    return random_weights(
+        expected_weight_shapes(config),
+        seed,
+        lambda name: "layernorm" in name and name.endswith("weight"),
+    )
 
 
 def _embeddings(b: GraphBuilder, config: VitConfig) -> str:
