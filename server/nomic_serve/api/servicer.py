@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import grpc
-import numpy as np
 from google.protobuf import struct_pb2
 
 from nomic_serve_stubs.v1 import embedding_service_pb2 as pb
@@ -22,9 +20,10 @@ from ..core.image_engine import ImageDecoder, ImageEngine
 from ..core.types import TextItem, Timings
 from ..core.validation import resolve_averaging, resolve_dim, validate_text, validate_texts
 from ..errors import InvalidInput, ModelUnavailable, ServeError
-from ..imagestats import ColorStats, color_stats, read_exif
+from ..imagestats import color_stats, read_exif
 from ..intake import ImageIntake
 from ..models.loader import LoadedTextModel
+from . import messages
 from .interceptors import current_record
 from .status import rpc_status
 
@@ -90,7 +89,7 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
         )
         result = await self._run(engine, items, context)
         return pb.EmbedListResponse(
-            embeddings=[_list_value(e.vector.tolist()) for e in result.embeddings],
+            embeddings=[messages.list_value(e.vector.tolist()) for e in result.embeddings],
             tokens=[e.tokens for e in result.embeddings],
             truncated=[e.truncated for e in result.embeddings],
             time_ms=_ms_since(started),
@@ -206,7 +205,7 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
         response.exif_data.SetInParent()  # `{}` when the image has none, as the original
         response.exif_data.update(exif)
         if colors is not None:
-            response.color_data.CopyFrom(_color_data(colors))
+            response.color_data.CopyFrom(messages.color_data(colors))
         return response
 
     async def Health(
@@ -219,7 +218,7 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
             vision_model=self._image is not None and not self.state.shutting_down,
             text_model_name=text.engine.profile.name if text else "",
             vision_model_name=self._image.profile.name if self._image else "",
-            provider=_first_provider(text, self._image),
+            provider=messages.first_provider(text, self._image),
         )
 
     async def Info(
@@ -234,14 +233,14 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
             img_model=str(settings.img_model),
             default_prefix=settings.default_prefix,
             version=__version__,
-            limits=_limits(settings),
+            limits=messages.limits(settings),
             exif_orientation=settings.image_exif_orientation,
         )
         if self._text:
-            response.text.CopyFrom(_text_model_info(self._text))
-            response.cache.CopyFrom(_cache_stats(self._text.engine))
+            response.text.CopyFrom(messages.text_model_info(self._text))
+            response.cache.CopyFrom(messages.cache_stats(self._text.engine))
         if self._image:
-            response.vision.CopyFrom(_vision_model_info(self._image, settings))
+            response.vision.CopyFrom(messages.vision_model_info(self._image, settings))
         return response
 
     async def CreateEmbeddings(
@@ -254,7 +253,7 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
         if encoding not in ("float", "base64"):
             raise InvalidInput(f"encoding_format must be float or base64, got {encoding!r}")
         items = validate_texts(
-            _openai_texts(request.input),
+            messages.openai_texts(request.input),
             dim=request.dimensions,
             prefix=request.prefix,
             truncate=True,
@@ -268,7 +267,9 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
             object="list",
             data=[
                 pb.EmbeddingData(
-                    object="embedding", index=i, embedding=_openai_vector(e.vector, encoding)
+                    object="embedding",
+                    index=i,
+                    embedding=messages.openai_vector(e.vector, encoding),
                 )
                 for i, e in enumerate(result.embeddings)
             ],
@@ -347,114 +348,6 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
 def _truncate(request: _OneText | pb.EmbedListRequest) -> bool:
     """`truncate` defaults to True when the caller leaves it unset."""
     return request.truncate if request.HasField("truncate") else True
-
-
-def _list_value(values: list[float]) -> struct_pb2.ListValue:
-    list_value = struct_pb2.ListValue()
-    list_value.extend(values)
-    return list_value
-
-
-def _text_model_info(text: LoadedTextModel) -> pb.ModelInfo:
-    profile, session = text.engine.profile, text.engine.session
-    limits = text.engine.scheduler.limits
-    return pb.ModelInfo(
-        name=profile.name,
-        path=str(text.files.model),
-        dimension=profile.dimension,
-        max_tokens=profile.max_tokens,
-        pooling=profile.pooling,
-        matryoshka_layer_norm=profile.layer_norm,
-        prefixes=list(profile.prefixes),
-        providers=session.providers,
-        batching=session.mode.name,
-        batching_reason=session.mode.reason,
-        source=text.files.source,
-        scheduler=pb.Scheduler(
-            workers=limits.workers,
-            max_batch_size=limits.max_batch_size,
-            max_batch_tokens=limits.max_batch_tokens,
-            batch_wait_ms=limits.batch_wait_s * 1000,
-            queued=text.engine.scheduler.queued,
-        ),
-    )
-
-
-def _cache_stats(engine: TextEngine) -> pb.CacheStats:
-    stats = engine.cache.stats()
-    return pb.CacheStats(
-        hits=stats.hits,
-        misses=stats.misses,
-        entries=stats.entries,
-        bytes=stats.bytes,
-        max_bytes=stats.max_bytes,
-        evictions=stats.evictions,
-    )
-
-
-def _openai_texts(value: struct_pb2.Value) -> list[str]:
-    """OpenAI `input`: one string or a list of strings (token-id arrays are not supported)."""
-    kind = value.WhichOneof("kind")
-    if kind == "string_value":
-        return [value.string_value]
-    if kind == "list_value" and all(
-        item.WhichOneof("kind") == "string_value" for item in value.list_value.values
-    ):
-        return [item.string_value for item in value.list_value.values]
-    raise InvalidInput(
-        "input must be a string or a list of strings (token arrays are not supported)"
-    )
-
-
-def _openai_vector(vector: np.ndarray, encoding: str) -> struct_pb2.Value:
-    """A list of numbers, or base64 of little-endian float32 bytes as OpenAI clients decode it."""
-    value = struct_pb2.Value()
-    if encoding == "base64":
-        value.string_value = base64.b64encode(vector.astype("<f4").tobytes()).decode("ascii")
-    else:
-        value.list_value.extend(vector.tolist())
-    return value
-
-
-def _vision_model_info(image: ImageEngine, settings: Settings) -> pb.ModelInfo:
-    return pb.ModelInfo(
-        name=image.profile.name,
-        path=str(settings.img_model),
-        dimension=image.profile.dimension,
-        pooling="cls",
-        providers=image.session.providers,
-        batching=image.session.mode.name,
-        batching_reason=image.session.mode.reason,
-        source="file",
-    )
-
-
-def _first_provider(text: LoadedTextModel | None, image: ImageEngine | None) -> str:
-    session = text.engine.session if text else image.session if image else None
-    return session.providers[0] if session else ""
-
-
-def _limits(settings: Settings) -> pb.Limits:
-    return pb.Limits(
-        image_max_bytes=settings.image_max_bytes,
-        image_max_pixels=settings.image_max_pixels,
-        image_max_per_request=settings.image_max_per_request,
-        image_decode_timeout_s=settings.image_decode_timeout_s,
-        fetch_timeout_s=settings.fetch_timeout_s,
-        fetch_max_redirects=settings.fetch_max_redirects,
-        fetch_allow_networks=[str(n) for n in settings.fetch_allow_networks],
-        max_list_inputs=settings.max_list_inputs,
-        max_pending_items=settings.max_pending_items,
-        stream_window=settings.stream_window,
-        grpc_max_message_bytes=settings.grpc_max_message_mb * 1024 * 1024,
-    )
-
-
-def _color_data(colors: ColorStats) -> pb.ColorData:
-    return pb.ColorData(
-        avg_color=pb.AverageColor(rgb=colors.avg_rgb, hex=colors.avg_hex, method=colors.method),
-        dominant_color=pb.DominantColor(rgb=colors.dominant_rgb, hex=colors.dominant_hex),
-    )
 
 
 def _image_source(request: pb.ImageEmbedRequest | pb.ImageStatsRequest) -> str | bytes | None:
