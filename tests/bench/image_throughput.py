@@ -13,11 +13,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import socket
-import subprocess
-import sys
 import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -31,6 +27,8 @@ from nomic_serve_stubs.v1 import embedding_service_pb2 as pb
 from nomic_serve_stubs.v1 import embedding_service_pb2_grpc as rpc
 
 from ..conftest import TINY_VIT, build_vision_model
+from ..e2e.conftest import BIN, ServerProcess
+from .throughput_load import RssSampler, rss_mb
 
 
 def _photos(count: int) -> list[bytes]:
@@ -43,33 +41,6 @@ def _photos(count: int) -> list[bytes]:
         image.save(buffer, "JPEG", quality=90)
         photos.append(buffer.getvalue())
     return photos
-
-
-def _rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-class RssSampler:
-    """Samples a process's resident memory every 5 ms; keeps the highest value seen."""
-
-    def __init__(self, pid: int) -> None:
-        self.pid, self.peak, self._stop = pid, 0.0, threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.wait(0.005):
-            self.peak = max(self.peak, _rss_mb(self.pid))
-
-    def __enter__(self) -> RssSampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 def _measure(stub: rpc.EmbeddingServiceStub, photos: list[bytes], rounds: int, pid: int) -> None:
@@ -86,7 +57,7 @@ def _measure(stub: rpc.EmbeddingServiceStub, photos: list[bytes], rounds: int, p
             stub.ImageEmbedList(pb.ImageEmbedListRequest(data=photos)) for _ in range(rounds)
         ],
     }
-    print(f"server RSS idle after warm-up: {_rss_mb(pid):.0f} MB")
+    print(f"server RSS idle after warm-up: {rss_mb(pid):.0f} MB")
     print("| request pattern | images | images/s | peak RSS during it |")
     print("|---|---|---|---|")
     for label, run in patterns.items():
@@ -109,36 +80,17 @@ def main() -> None:
         f"model: {name} (hidden {config.hidden_size}, {config.num_hidden_layers} layers), "
         f"{os.cpu_count()} cores shared by client and server, 1024x768 JPEGs"
     )
-    with tempfile.TemporaryDirectory() as folder, socket.socket() as sock:
+    with tempfile.TemporaryDirectory() as folder:
         model = build_vision_model(Path(folder) / "vision", config)
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-        sock.close()
-        env = {
-            **os.environ,
-            "GRPC_PORT": str(port),
-            "GRPC_HOST": "127.0.0.1",
-            "IMG_MODEL": str(model),
-            "LOG_LEVEL": "warning",
-        }
-        server_bin = str(Path(sys.executable).parent / "nomic-serve")
-        server = subprocess.Popen([server_bin], cwd=folder, env=env)
+        env = {"IMG_MODEL": str(model), "LOG_LEVEL": "warning"}
+        server = ServerProcess([str(BIN / "nomic-serve")], Path(folder), env)
         try:
-            stub = rpc.EmbeddingServiceStub(grpc.insecure_channel(f"127.0.0.1:{port}"))
-            while not _ready(stub):
-                time.sleep(0.05)
-            stub.ImageEmbed(pb.ImageEmbedRequest(data=photos[0]))  # warm up
-            _measure(stub, photos, args.rounds, server.pid)
+            with grpc.insecure_channel(server.address) as channel:
+                stub = rpc.EmbeddingServiceStub(channel)
+                stub.ImageEmbed(pb.ImageEmbedRequest(data=photos[0]))  # warm up
+                _measure(stub, photos, args.rounds, server.proc.pid)
         finally:
-            server.terminate()
-            server.wait()
-
-
-def _ready(stub: rpc.EmbeddingServiceStub) -> bool:
-    try:
-        return stub.Health(pb.HealthRequest(), timeout=1).vision_model
-    except grpc.RpcError:
-        return False
+            server.stop()
 
 
 if __name__ == "__main__":

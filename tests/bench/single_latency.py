@@ -13,10 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -33,6 +30,8 @@ from nomic_serve.core.types import TextItem
 from nomic_serve.models.loader import load_text_model, resolve_text_files
 from nomic_serve_stubs.v1 import embedding_service_pb2 as pb
 from nomic_serve_stubs.v1 import embedding_service_pb2_grpc as rpc
+
+from ..e2e.conftest import BIN, ServerProcess
 
 
 def _timed(call: Callable[[], object], repeat: int) -> list[float]:
@@ -70,31 +69,19 @@ def main() -> None:
     parser.add_argument("--text", default="Hello world")
     args = parser.parse_args()
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {**os.environ, "GRPC_PORT": str(port), "GRPC_HOST": "127.0.0.1", "LOG_LEVEL": "warning"}
-    env["CACHE_MB"] = "0"  # the same text repeats: measure computing it, not a cache hit
-    server_bin = str(Path(sys.executable).parent / "nomic-serve")
     with tempfile.TemporaryDirectory() as cwd:
+        # CACHE_MB=0: the same text repeats; measure computing it, not a cache hit.
+        env = {"LOG_LEVEL": "warning", "CACHE_MB": "0"}
         started = time.perf_counter()
-        proc = subprocess.Popen([server_bin], cwd=cwd, env=env)
+        server = ServerProcess([str(BIN / "nomic-serve")], Path(cwd), env)
+        cold_start = time.perf_counter() - started
         try:
-            channel = grpc.insecure_channel(f"127.0.0.1:{port}")
-            stub = rpc.EmbeddingServiceStub(channel)
-            while True:
-                try:
-                    stub.Health(pb.HealthRequest(), timeout=1)
-                    break
-                except grpc.RpcError:
-                    time.sleep(0.02)
-            cold_start = time.perf_counter() - started
-            request = pb.EmbedRequest(input=args.text)
-            over_grpc = _timed(lambda: stub.Embed(request), args.requests)
-            channel.close()
+            with grpc.insecure_channel(server.address) as channel:
+                stub = rpc.EmbeddingServiceStub(channel)
+                request = pb.EmbedRequest(input=args.text)
+                over_grpc = _timed(lambda: stub.Embed(request), args.requests)
         finally:
-            proc.terminate()
-            proc.wait()
+            server.stop()
 
     settings = replace(Settings.from_env(), cache_bytes=0)  # every call computes
     with ThreadPoolExecutor(1) as pool:
