@@ -48,9 +48,11 @@ ENVIRONMENT = {
     "CACHE_DIR": "where the embedded model is converted and cached",
     "INTRA_OP_THREADS": "ONNX Runtime threads per inference",
     "INFERENCE_WORKERS": "inferences run at once",
+    "SOLO_SESSION": "isolated models: a second session on every core for a lone input",
     "MAX_PENDING_ITEMS": "texts queued at once before RESOURCE_EXHAUSTED",
     "MAX_BATCH_SIZE": "texts per batch",
     "MAX_BATCH_TOKENS": "padded tokens per batch",
+    "MAX_PADDING_RATIO": "padded / real tokens a batch may reach",
     "BATCH_WAIT_MS": "pause letting a batch fill",
     "CACHE_MB": "size of the embedding cache",
     "MAX_LIST_INPUTS": "most inputs in one list request",
@@ -101,11 +103,13 @@ class Settings:
     txt_prefixes: bool | None = None
     txt_layer_norm: bool | None = None
     cache_dir: Path = DEFAULT_CACHE_DIR
-    intra_op_threads: int = 0  # 0: every core (ONNX Runtime's default)
+    intra_op_threads: int = 0  # 0: by mode (every core batched, cores / workers isolated)
     inference_workers: int = 0  # 0: by the graph's mode (1 batched, one per core isolated)
+    solo_session: bool = True
     max_pending_items: int = 4096
     max_batch_size: int = 64
     max_batch_tokens: int = 2048  # sized for CPUs, where long padded batches gain nothing
+    max_padding_ratio: float = 1.5
     batch_wait_ms: float = 0.0
     cache_bytes: int = 64 * 1024 * 1024
     max_list_inputs: int = 2048
@@ -165,9 +169,11 @@ class Settings:
             inference_workers=env.get(
                 "INFERENCE_WORKERS", _non_negative_int, cls.inference_workers
             ),
+            solo_session=env.get("SOLO_SESSION", _flag, cls.solo_session),
             max_pending_items=env.get("MAX_PENDING_ITEMS", _positive_int, cls.max_pending_items),
             max_batch_size=env.get("MAX_BATCH_SIZE", _positive_int, cls.max_batch_size),
             max_batch_tokens=env.get("MAX_BATCH_TOKENS", _positive_int, cls.max_batch_tokens),
+            max_padding_ratio=env.get("MAX_PADDING_RATIO", _ratio, cls.max_padding_ratio),
             batch_wait_ms=env.get("BATCH_WAIT_MS", _non_negative_float, cls.batch_wait_ms),
             cache_bytes=env.get("CACHE_MB", _megabytes_or_zero, cls.cache_bytes),
             max_list_inputs=env.get("MAX_LIST_INPUTS", _positive_int, cls.max_list_inputs),
@@ -232,6 +238,13 @@ def _flag(value: str) -> bool:
     if lowered in ("0", "false", "no", "off"):
         return False
     raise ValueError("expected 1/true or 0/false")
+
+
+def _ratio(value: str) -> float:
+    number = float(value)
+    if not number >= 1:  # also refuses nan
+        raise ValueError("must be at least 1 (1: batches never pad)")
+    return number
 
 
 def _positive_int(value: str) -> int:

@@ -20,15 +20,15 @@ TEXTS = [
 ]
 
 
-def _record_batches(monkeypatch, engine) -> list[int]:
+def _record_batches(monkeypatch, engine, session: str = "session") -> list[int]:
     sizes: list[int] = []
-    real = engine.session.run
+    real = getattr(engine, session).run
 
     def run(ids, mask, type_ids):
         sizes.append(ids.shape[0])
         return real(ids, mask, type_ids)
 
-    monkeypatch.setattr(engine.session, "run", run)
+    monkeypatch.setattr(getattr(engine, session), "run", run)
     return sizes
 
 
@@ -58,14 +58,19 @@ async def test_concurrent_requests_share_batches_without_cross_talk(tiny_model, 
 async def test_an_interfering_model_never_shares_a_batch(quantized_model, monkeypatch):
     async with serving(quantized_model.model, cache_bytes=0) as served:
         info = await served.stub.Info(pb.InfoRequest())
-        assert info.text.batching == "isolated" and info.text.scheduler.workers >= 1
-        alone = await _alone(served.stub, TEXTS)
+        scheduler = info.text.scheduler
+        assert info.text.batching == "isolated" and scheduler.workers >= 1
+        assert scheduler.solo_session and scheduler.intra_op_threads >= 1
+        solo = _record_batches(monkeypatch, served.text.engine, "solo_session")
+        alone = await _alone(served.stub, TEXTS)  # one at a time: the solo session
+        assert solo == [1] * len(TEXTS)
         sizes = _record_batches(monkeypatch, served.text.engine)
         replies = await asyncio.gather(
             *(served.stub.Embed(pb.EmbedRequest(input=t)) for t in TEXTS)
         )
         listed = await served.stub.EmbedList(pb.EmbedListRequest(inputs=TEXTS))
-    assert set(sizes) == {1}
+    assert set(sizes) == {1} and len(sizes) >= len(TEXTS)  # the list ran on the other session
+    assert set(solo) == {1}
     for reply, vector, expected in zip(replies, listed.embeddings, alone, strict=True):
         np.testing.assert_array_equal(np.asarray(reply.embedding), expected)  # bit-identical
         np.testing.assert_array_equal(np.asarray(list(vector), dtype=np.float32), expected)

@@ -6,8 +6,15 @@ import numpy as np
 import onnx
 import pytest
 
-from nomic_serve.core.inference import TextSession, batching_mode
+from nomic_serve.core.inference import TextSession, Threads, batching_mode, read_batching_mode
 from nomic_serve.errors import ConfigError
+
+ONE_THREAD = Threads(intra_op=1, spinning=False)
+
+
+def _session(path, threads: Threads = ONE_THREAD, **options) -> TextSession:
+    options.setdefault("use_gpu", False)
+    return TextSession(path, mode=read_batching_mode(path), threads=threads, **options)
 
 
 def test_fp32_graph_batches(tiny_model) -> None:
@@ -25,7 +32,7 @@ def test_quantized_model_really_interferes_across_a_batch(quantized_model, tiny_
     """The original server's finding, reproduced: batching changes an int8 embedding."""
     from nomic_serve.core.tokenization import TextTokenizer, pad_batch
 
-    session = TextSession(quantized_model.model, use_gpu=False, intra_op_threads=1)
+    session = _session(quantized_model.model)
     tokenizer = TextTokenizer(tiny_model.tokenizer, 64)
     a, b = tokenizer.encode(["hello world the cat", "sky sea sun moon"], [True, True])
     alone = session.run(*pad_batch([a], 0))[0]
@@ -34,7 +41,7 @@ def test_quantized_model_really_interferes_across_a_batch(quantized_model, tiny_
 
 
 def test_session_reports_real_providers_and_dimension(tiny_model) -> None:
-    session = TextSession(tiny_model.model, use_gpu=True, intra_op_threads=1)
+    session = _session(tiny_model.model, use_gpu=True)
     assert session.providers[-1] == "CPUExecutionProvider"  # CPU fallback always present
     assert session.output_dimension in (None, 32)
 
@@ -44,7 +51,7 @@ def test_corrupt_model_is_a_config_error_naming_the_path(tmp_path, content: byte
     path = tmp_path / "model.onnx"
     path.write_bytes(content)
     with pytest.raises(ConfigError, match=str(path)):
-        TextSession(path, use_gpu=False, intra_op_threads=1)
+        _session(path)
 
 
 def test_the_optimized_graph_is_cached_and_gives_the_same_result(tiny_model, tmp_path) -> None:
@@ -52,20 +59,28 @@ def test_the_optimized_graph_is_cached_and_gives_the_same_result(tiny_model, tmp
 
     tokenizer = TextTokenizer(tiny_model.tokenizer, 64)
     batch = pad_batch(tokenizer.encode(["the cat and the dog"], [True]), 0)
-    plain = TextSession(tiny_model.model, use_gpu=False, intra_op_threads=1).run(*batch)
-    first = TextSession(
-        tiny_model.model, use_gpu=False, intra_op_threads=1, optimized_cache=tmp_path
-    )
+    plain = _session(tiny_model.model).run(*batch)
+    first = _session(tiny_model.model, optimized_cache=tmp_path)
     (cached,) = (tmp_path / "optimized").glob("model-*.onnx")
     assert not list((tmp_path / "optimized").glob("*.tmp"))
-    again = TextSession(
-        tiny_model.model, use_gpu=False, intra_op_threads=1, optimized_cache=tmp_path
-    )
+    again = _session(tiny_model.model, optimized_cache=tmp_path)
     np.testing.assert_allclose(first.run(*batch), plain, atol=1e-6)
     np.testing.assert_allclose(again.run(*batch), plain, atol=1e-6)
     cached.write_bytes(b"damaged")
-    repaired = TextSession(
-        tiny_model.model, use_gpu=False, intra_op_threads=1, optimized_cache=tmp_path
-    )
+    repaired = _session(tiny_model.model, optimized_cache=tmp_path)
     np.testing.assert_allclose(repaired.run(*batch), plain, atol=1e-6)
     assert cached.stat().st_size > 100  # rebuilt
+
+
+def test_thread_settings_do_not_change_an_isolated_embedding(quantized_model, tiny_model) -> None:
+    """The solo session (every core, spinning) and the one-thread session of an isolated
+    model give bit-identical results, so it never matters which one served a text."""
+    from nomic_serve.core.tokenization import TextTokenizer, pad_batch
+
+    narrow = _session(quantized_model.model)
+    solo = _session(quantized_model.model, Threads(0, spinning=True, stop_spinning_after_run=True))
+    tokenizer = TextTokenizer(tiny_model.tokenizer, 64)
+    texts = ["hello", "the cat sat on the mat with the dog " * 4, "sky sea sun moon"]
+    for encoded in tokenizer.encode(texts, [True] * len(texts)):
+        batch = pad_batch([encoded], 0)
+        np.testing.assert_array_equal(narrow.run(*batch), solo.run(*batch))

@@ -24,12 +24,14 @@ class FakeModel:
 
     def __init__(self) -> None:
         self.batches: list[list[int]] = []
+        self.alone: list[bool] = []
         self.gate = threading.Event()
         self.gate.set()
 
-    def __call__(self, batch: list[TokenizedText]) -> list[np.ndarray]:
+    def __call__(self, batch: list[TokenizedText], alone: bool) -> list[np.ndarray]:
         self.gate.wait(10)
         self.batches.append([item.tokens for item in batch])
+        self.alone.append(alone)
         return [np.full(4, float(item.ids[0]), dtype=np.float32) for item in batch]
 
 
@@ -105,7 +107,7 @@ async def test_isolated_mode_never_shares_a_batch_but_runs_in_parallel(pool) -> 
     scheduler = TextScheduler(model, _limits(batched=False, workers=3), pool)
     active, peak, lock = 0, 0, threading.Lock()
 
-    def slow(batch: list[TokenizedText]) -> list[np.ndarray]:
+    def slow(batch: list[TokenizedText], alone: bool) -> list[np.ndarray]:
         nonlocal active, peak
         with lock:
             active += 1
@@ -113,12 +115,29 @@ async def test_isolated_mode_never_shares_a_batch_but_runs_in_parallel(pool) -> 
         threading.Event().wait(0.05)
         with lock:
             active -= 1
-        return model(batch)
+        return model(batch, alone)
 
     scheduler = TextScheduler(slow, _limits(batched=False, workers=3), pool)
     await asyncio.gather(*(scheduler.submit([_text(4, i)], None) for i in range(6)))
     assert all(len(b) == 1 for b in model.batches) and len(model.batches) == 6
     assert peak == 3
+    await scheduler.aclose()
+
+
+async def test_a_batch_runs_alone_only_when_nothing_else_runs_or_waits(pool) -> None:
+    """`alone` lets an isolated model give a lone input every core (its solo session)."""
+    model = FakeModel()
+    scheduler = TextScheduler(model, _limits(batched=False, workers=2), pool)
+    await scheduler.submit([_text(4)], None)
+    assert model.alone == [True]
+    held = await _held(scheduler, model, _text(5))  # running, alone
+    waiting = asyncio.ensure_future(scheduler.submit([_text(6), _text(7)], None))
+    while scheduler.queued > 1:  # the second worker took one while the first still runs
+        await asyncio.sleep(0.001)
+    model.gate.set()
+    await asyncio.gather(held, waiting)
+    runs = dict(zip((b[0] for b in model.batches), model.alone, strict=True))
+    assert runs[5] is True and runs[6] is False  # 6 started while 5 ran
     await scheduler.aclose()
 
 
@@ -157,7 +176,7 @@ async def test_a_full_queue_refuses_at_once_with_a_retry_hint(pool) -> None:
 
 
 async def test_an_engine_error_reaches_every_entry_of_its_batch(pool) -> None:
-    def broken(batch: list[TokenizedText]) -> list[np.ndarray]:
+    def broken(batch: list[TokenizedText], alone: bool) -> list[np.ndarray]:
         raise InferenceFailed("inference failed: Fail")
 
     scheduler = TextScheduler(broken, _limits(), pool)
@@ -172,4 +191,12 @@ async def test_padding_stays_within_half_the_real_tokens(pool) -> None:
     await scheduler.submit([_text(n) for n in (10, 11, 12, 40, 41)], None)
     # 10..12 pad to 36 for 33 real tokens; adding 40 would pad to 160 for 73: cut there.
     assert model.batches == [[10, 11, 12], [40, 41]]
+    await scheduler.aclose()
+
+
+async def test_the_padding_ratio_is_a_limit(pool) -> None:
+    model = FakeModel()
+    scheduler = TextScheduler(model, _limits(max_padding_ratio=1.0), pool)
+    await scheduler.submit([_text(n) for n in (10, 10, 11, 11, 11)], None)
+    assert sorted(model.batches) == [[10, 10], [11, 11, 11]]  # equal lengths only
     await scheduler.aclose()

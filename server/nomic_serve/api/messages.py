@@ -54,8 +54,11 @@ def text_model_info(text: LoadedTextModel) -> pb.ModelInfo:
             workers=limits.workers,
             max_batch_size=limits.max_batch_size,
             max_batch_tokens=limits.max_batch_tokens,
+            max_padding_ratio=limits.max_padding_ratio,
             batch_wait_ms=limits.batch_wait_s * 1000,
             queued=text.engine.scheduler.queued,
+            intra_op_threads=session.threads.intra_op,
+            solo_session=text.engine.solo_session is not None,
         ),
     )
 

@@ -46,6 +46,7 @@ class TextEngine:
         self,
         *,
         session: TextSession,
+        solo_session: TextSession | None = None,
         tokenizer: TextTokenizer,
         profile: TextProfile,
         limits: BatchLimits,
@@ -53,6 +54,7 @@ class TextEngine:
         cache: EmbeddingCache,
     ) -> None:
         self.session = session
+        self.solo_session = solo_session  # isolated models: every core for a lone input
         self.tokenizer = tokenizer
         self.profile = profile
         self.cache = cache
@@ -110,10 +112,12 @@ class TextEngine:
         timings.postprocess_ms = (time.perf_counter() - started) * 1000
         return EmbedResult(embeddings=embeddings, timings=timings)
 
-    def infer(self, encoded: list[TokenizedText]) -> list[np.ndarray]:
-        """One batch on the calling (worker) thread: pad, run, pool over the attention mask."""
+    def infer(self, encoded: list[TokenizedText], alone: bool) -> list[np.ndarray]:
+        """One batch on the calling (worker) thread: pad, run, pool over the attention mask.
+        `alone`: nothing else is running or waiting, so the solo session may take every core."""
         ids, mask, type_ids = pad_batch(encoded, self.tokenizer.pad_id)
-        hidden = self.session.run(ids, mask, type_ids)
+        session = self.solo_session if alone and self.solo_session else self.session
+        hidden = session.run(ids, mask, type_ids)
         return list(pool(hidden, mask, self.profile.pooling))
 
     async def aclose(self) -> None:

@@ -19,7 +19,15 @@ import onnxruntime as ort
 
 from ..errors import ConfigError, InferenceFailed
 
-__all__ = ["BatchingMode", "OnnxEncoder", "TextSession", "VisionSession", "batching_mode"]
+__all__ = [
+    "BatchingMode",
+    "OnnxEncoder",
+    "TextSession",
+    "Threads",
+    "VisionSession",
+    "batching_mode",
+    "read_batching_mode",
+]
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +72,26 @@ def _all_nodes(graph: onnx.GraphProto) -> Iterator[onnx.NodeProto]:
                 yield from _all_nodes(attribute.g)
 
 
+@dataclass(frozen=True)
+class Threads:
+    """How one session uses the cores; chosen per batching mode by the loader."""
+
+    intra_op: int  # threads per inference; 0: every core (ONNX Runtime's default)
+    spinning: bool  # idle intra-op threads spin-wait between an inference's parallel sections
+    stop_spinning_after_run: bool = False  # ...but park as soon as the last run returns
+
+
+def read_batching_mode(path: Path) -> BatchingMode:
+    """The model's batching mode, read from its graph; ConfigError when it is not ONNX."""
+    try:
+        model = onnx.load(str(path), load_external_data=False)
+    except Exception as exc:  # onnx raises DecodeError, OSError, ...
+        raise ConfigError(f"{path}: not a readable ONNX model ({exc})") from None
+    return batching_mode(model)
+
+
 class OnnxEncoder:
-    """One ORT session whose batching mode is read from its graph; subclasses name the feeds."""
+    """One ORT session; subclasses name the feeds."""
 
     required_inputs: frozenset[str] = frozenset()
 
@@ -73,25 +99,20 @@ class OnnxEncoder:
         self,
         path: Path,
         *,
+        mode: BatchingMode,
+        threads: Threads,
         use_gpu: bool,
-        intra_op_threads: int,
         optimized_cache: Path | None = None,
     ) -> None:
-        try:
-            model = onnx.load(str(path), load_external_data=False)
-        except Exception as exc:  # onnx raises DecodeError, OSError, ...
-            raise ConfigError(f"{path}: not a readable ONNX model ({exc})") from None
-        self.mode = batching_mode(model)
-        del model  # the graph was needed for the decision only; ORT reads the file itself
+        self.mode = mode
+        self.threads = threads
         options = ort.SessionOptions()
-        # Every core per inference (ORT's 0) unless INTRA_OP_THREADS says otherwise. An
-        # isolated model runs several single inputs at once on those cores: its threads must
-        # not spin-wait, or concurrent inferences burn each other's cores idle (measured on
-        # 2 cores, int8: 2 workers x 2 threads without spinning gave 89.5 texts/s and a
-        # 17.7 ms single request, against 78.3 and 23.4 ms with one thread each).
-        options.intra_op_num_threads = intra_op_threads
-        if not self.mode.batched:
-            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.intra_op_num_threads = threads.intra_op
+        options.add_session_config_entry(
+            "session.intra_op.allow_spinning", "1" if threads.spinning else "0"
+        )
+        if threads.stop_spinning_after_run:
+            options.add_session_config_entry("session.force_spinning_stop", "1")
         # Lengths vary per batch: memory patterns planned for one shape would not be reused.
         options.enable_mem_pattern = False
         options.log_severity_level = 3

@@ -29,10 +29,9 @@ from .types import TokenizedText
 
 __all__ = ["BatchLimits", "Scheduled", "TextScheduler"]
 
-# A batch grows only while its padded size stays within this factor of its real tokens.
-MAX_PADDING_RATIO = 1.5
-# Runs one batch on a worker thread: encoded texts in, one pooled vector per text out.
-InferBatch = Callable[[list[TokenizedText]], list[np.ndarray]]
+# Runs one batch on a worker thread: encoded texts in, one pooled vector per text out. The
+# flag says the batch runs alone (no other batch running or queued).
+InferBatch = Callable[[list[TokenizedText], bool], list[np.ndarray]]
 
 
 @dataclass(frozen=True)
@@ -44,6 +43,7 @@ class BatchLimits:
     max_queued: int  # texts waiting at most; beyond it Overloaded
     max_batch_size: int  # texts per batch
     max_batch_tokens: int  # padded tokens per batch: longest x count
+    max_padding_ratio: float = 1.5  # padded tokens / real tokens a batch may reach
     batch_wait_s: float = 0.0  # optional pause to let a batch fill; 0: cut at once
 
 
@@ -74,6 +74,7 @@ class TextScheduler:
         self._queue: list[_Entry] = []  # arrival order
         self._wake = asyncio.Event()
         self._workers: list[asyncio.Task[None]] = []
+        self._running = 0  # batches on the inference pool now
         self._item_seconds = 0.01  # moving average of inference time per text: the retry hint
 
     @property
@@ -128,16 +129,20 @@ class TextScheduler:
                 continue
             if self._queue:
                 self._wake.set()  # more work: let an idle worker take it
+            alone = self._running == 0 and not self._queue
+            self._running += 1
             started = time.perf_counter()
             try:
                 pooled = await loop.run_in_executor(
-                    self._pool, self._infer, [entry.encoded for entry in batch]
+                    self._pool, self._infer, [entry.encoded for entry in batch], alone
                 )
             except Exception as error:  # the engine's own errors: every entry of the batch
                 for entry in batch:
                     if not entry.future.done():
                         entry.future.set_exception(error)
                 continue
+            finally:
+                self._running -= 1
             elapsed = time.perf_counter() - started
             self._item_seconds = 0.8 * self._item_seconds + 0.2 * elapsed / len(batch)
             for entry, vector in zip(batch, pooled, strict=True):
@@ -188,7 +193,8 @@ class TextScheduler:
         for _, longest, new_low, new_high in sorted(options):
             padded = longest * (new_high - new_low + 1)
             real = sum(lengths[new_low : new_high + 1])
-            if padded <= self.limits.max_batch_tokens and padded <= real * MAX_PADDING_RATIO:
+            limits = self.limits
+            if padded <= limits.max_batch_tokens and padded <= real * limits.max_padding_ratio:
                 return new_low, new_high
         return None
 

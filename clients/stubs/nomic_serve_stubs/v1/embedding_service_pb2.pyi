@@ -360,18 +360,24 @@ class ModelInfo(_message.Message):
     def __init__(self, name: _Optional[str] = ..., path: _Optional[str] = ..., dimension: _Optional[int] = ..., max_tokens: _Optional[int] = ..., pooling: _Optional[str] = ..., matryoshka_layer_norm: _Optional[bool] = ..., prefixes: _Optional[_Iterable[str]] = ..., providers: _Optional[_Iterable[str]] = ..., batching: _Optional[str] = ..., batching_reason: _Optional[str] = ..., source: _Optional[str] = ..., scheduler: _Optional[_Union[Scheduler, _Mapping]] = ...) -> None: ...
 
 class Scheduler(_message.Message):
-    __slots__ = ("workers", "max_batch_size", "max_batch_tokens", "batch_wait_ms", "queued")
+    __slots__ = ("workers", "max_batch_size", "max_batch_tokens", "batch_wait_ms", "queued", "intra_op_threads", "solo_session", "max_padding_ratio")
     WORKERS_FIELD_NUMBER: _ClassVar[int]
     MAX_BATCH_SIZE_FIELD_NUMBER: _ClassVar[int]
     MAX_BATCH_TOKENS_FIELD_NUMBER: _ClassVar[int]
     BATCH_WAIT_MS_FIELD_NUMBER: _ClassVar[int]
     QUEUED_FIELD_NUMBER: _ClassVar[int]
+    INTRA_OP_THREADS_FIELD_NUMBER: _ClassVar[int]
+    SOLO_SESSION_FIELD_NUMBER: _ClassVar[int]
+    MAX_PADDING_RATIO_FIELD_NUMBER: _ClassVar[int]
     workers: int
     max_batch_size: int
     max_batch_tokens: int
     batch_wait_ms: float
     queued: int
-    def __init__(self, workers: _Optional[int] = ..., max_batch_size: _Optional[int] = ..., max_batch_tokens: _Optional[int] = ..., batch_wait_ms: _Optional[float] = ..., queued: _Optional[int] = ...) -> None: ...
+    intra_op_threads: int
+    solo_session: bool
+    max_padding_ratio: float
+    def __init__(self, workers: _Optional[int] = ..., max_batch_size: _Optional[int] = ..., max_batch_tokens: _Optional[int] = ..., batch_wait_ms: _Optional[float] = ..., queued: _Optional[int] = ..., intra_op_threads: _Optional[int] = ..., solo_session: _Optional[bool] = ..., max_padding_ratio: _Optional[float] = ...) -> None: ...
 
 class CacheStats(_message.Message):
     __slots__ = ("hits", "misses", "entries", "bytes", "max_bytes", "evictions")
