@@ -108,7 +108,7 @@ class Settings:
     solo_session: bool = True
     max_pending_items: int = 4096
     max_batch_size: int = 64
-    max_batch_tokens: int = 2048  # sized for CPUs, where long padded batches gain nothing
+    max_batch_tokens: int = 0  # 0: by provider (see models/loader.py)
     max_padding_ratio: float = 1.5
     batch_wait_ms: float = 0.0
     cache_bytes: int = 64 * 1024 * 1024
@@ -172,7 +172,7 @@ class Settings:
             solo_session=env.get("SOLO_SESSION", _flag, cls.solo_session),
             max_pending_items=env.get("MAX_PENDING_ITEMS", _positive_int, cls.max_pending_items),
             max_batch_size=env.get("MAX_BATCH_SIZE", _positive_int, cls.max_batch_size),
-            max_batch_tokens=env.get("MAX_BATCH_TOKENS", _positive_int, cls.max_batch_tokens),
+            max_batch_tokens=env.get("MAX_BATCH_TOKENS", _non_negative_int, cls.max_batch_tokens),
             max_padding_ratio=env.get("MAX_PADDING_RATIO", _ratio, cls.max_padding_ratio),
             batch_wait_ms=env.get("BATCH_WAIT_MS", _non_negative_float, cls.batch_wait_ms),
             cache_bytes=env.get("CACHE_MB", _megabytes_or_zero, cls.cache_bytes),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -54,3 +55,24 @@ def test_missing_tokenizer_is_fatal_and_named(tiny_model, tmp_path: Path) -> Non
     files = loader.TextModelFiles(tiny_model.model, tmp_path / "tokenizer.json", "file")
     with ThreadPoolExecutor(1) as pool, pytest.raises(ConfigError, match=r"TOKENIZER .*no such"):
         load_text_model(files, Settings(), pool)
+
+
+def test_the_batch_token_budget_follows_the_provider_unless_set() -> None:
+    cpu, cuda = ["CPUExecutionProvider"], ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    assert loader.batch_tokens(cpu, Settings()) == loader.CPU_BATCH_TOKENS == 256
+    assert loader.batch_tokens(cuda, Settings()) == loader.GPU_BATCH_TOKENS
+    assert loader.batch_tokens(cpu, Settings(max_batch_tokens=1000)) == 1000
+
+
+def test_isolated_models_get_one_thread_per_worker_and_a_solo_session(quantized_model) -> None:
+    settings = Settings(cache_dir=quantized_model.folder / "cache")
+    files = loader.TextModelFiles(quantized_model.model, quantized_model.tokenizer, "file")
+    with ThreadPoolExecutor(1) as pool:
+        engine = load_text_model(files, settings, pool).engine
+        workers = engine.scheduler.limits.workers
+        assert workers == loader.available_cores()
+        assert engine.session.threads.intra_op == max(1, loader.available_cores() // workers)
+        assert not engine.session.threads.spinning
+        assert engine.solo_session is not None and engine.solo_session.threads.spinning
+        off = load_text_model(files, replace(settings, solo_session=False), pool).engine
+        assert off.solo_session is None

@@ -20,6 +20,7 @@ from ..core.engine import TextEngine
 from ..core.image_engine import ImageEngine
 from ..core.inference import (
     CPU,
+    CUDA,
     BatchingMode,
     TextSession,
     Threads,
@@ -45,6 +46,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 EMBEDDED_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+# Padded tokens per batch when MAX_BATCH_TOKENS is 0 (see batch_tokens).
+CPU_BATCH_TOKENS = 256
+GPU_BATCH_TOKENS = 16384
 
 
 class ModelMissing(ConfigError):
@@ -130,7 +134,7 @@ def load_text_model(
             workers=workers,
             max_queued=settings.max_pending_items,
             max_batch_size=settings.max_batch_size,
-            max_batch_tokens=settings.max_batch_tokens,
+            max_batch_tokens=batch_tokens(session.providers, settings),
             max_padding_ratio=settings.max_padding_ratio,
             batch_wait_s=settings.batch_wait_ms / 1000,
         ),
@@ -198,6 +202,18 @@ def session_threads(mode: BatchingMode, workers: int, settings: Settings) -> Thr
         return Threads(settings.intra_op_threads, spinning=True)
     share = max(1, available_cores() // workers)
     return Threads(settings.intra_op_threads or share, spinning=False)
+
+
+def batch_tokens(providers: list[str], settings: Settings) -> int:
+    """MAX_BATCH_TOKENS, or by provider. On CPU a batch gains only while it is small: once
+    it holds a few hundred tokens the matrix products are already efficient, and bigger
+    batches only add padding and cache misses (measured on 2 cores, texts of 8-256 tokens
+    at 32 requests in flight, against one text at a time: BERT-base fp32 1.10x with 256,
+    0.88x with 512, 0.84x with 2048; MiniLM 1.02x, 0.99x, 0.79x; 16-token texts lose 4%
+    with 256). A GPU wants large batches."""
+    if settings.max_batch_tokens:
+        return settings.max_batch_tokens
+    return GPU_BATCH_TOKENS if CUDA in providers else CPU_BATCH_TOKENS
 
 
 def solo_threads() -> Threads:
