@@ -174,7 +174,9 @@ def load_vision_model(path: Path, settings: Settings) -> ImageEngine:
     session = VisionSession(
         path,
         mode=mode,
-        threads=session_threads(mode, workers, settings),
+        # Every core per image, as before the text rule: a ViT's parallel sections are long,
+        # so threads woken without spinning cost little, and a lone image keeps every core.
+        threads=Threads(settings.intra_op_threads, spinning=mode.batched),
         use_gpu=settings.use_gpu,
         optimized_cache=settings.cache_dir,
     )
