@@ -77,6 +77,7 @@ ENVIRONMENT = {
 }
 
 T = TypeVar("T")
+N = TypeVar("N", int, float)
 
 
 @dataclass(frozen=True)
@@ -240,32 +241,22 @@ def _flag(value: str) -> bool:
     raise ValueError("expected 1/true or 0/false")
 
 
-def _ratio(value: str) -> float:
-    number = float(value)
-    if not number >= 1:  # also refuses nan
-        raise ValueError("must be at least 1 (1: batches never pad)")
-    return number
+def _at_least(parse: Callable[[str], N], minimum: float, message: str) -> Callable[[str], N]:
+    """A parser that refuses numbers below `minimum` (and nan) with `message`."""
+
+    def checked(value: str) -> N:
+        number = parse(value)
+        if not number >= minimum:
+            raise ValueError(message)
+        return number
+
+    return checked
 
 
-def _positive_int(value: str) -> int:
-    number = int(value)
-    if number < 1:
-        raise ValueError("must be at least 1")
-    return number
-
-
-def _non_negative_int(value: str) -> int:
-    number = int(value)
-    if number < 0:
-        raise ValueError("must be 0 or more")
-    return number
-
-
-def _non_negative_float(value: str) -> float:
-    number = float(value)
-    if number < 0:
-        raise ValueError("must be 0 or more")
-    return number
+_positive_int = _at_least(int, 1, "must be at least 1")
+_non_negative_int = _at_least(int, 0, "must be 0 or more")
+_non_negative_float = _at_least(float, 0, "must be 0 or more")
+_ratio = _at_least(float, 1, "must be at least 1 (1: batches never pad)")
 
 
 def _positive_float(value: str) -> float:
