@@ -10,7 +10,8 @@ grows from the oldest entry towards the neighbours closest in length, while the 
 (longest x count) stays within the token budget. Similar lengths keep padding small; always
 including the oldest entry means a long text is never starved by a stream of short ones.
 When batching is inexact for the model (dynamic activation quantization), every batch is a
-single entry and several workers run at once, one core each.
+single entry and several workers run at once, one core each; a batch that runs alone
+(nothing else running or queued) is flagged so the engine may give it every core.
 """
 
 from __future__ import annotations
@@ -190,10 +191,10 @@ class TextScheduler:
             options.append((lengths[high + 1] - lengths[high], lengths[high + 1], low, high + 1))
         if low > 0:
             options.append((lengths[low] - lengths[low - 1], lengths[high], low - 1, high))
+        limits = self.limits
         for _, longest, new_low, new_high in sorted(options):
             padded = longest * (new_high - new_low + 1)
             real = sum(lengths[new_low : new_high + 1])
-            limits = self.limits
             if padded <= limits.max_batch_tokens and padded <= real * limits.max_padding_ratio:
                 return new_low, new_high
         return None

@@ -107,7 +107,7 @@ def load_text_model(
     session = TextSession(
         files.model,
         mode=mode,
-        threads=session_threads(mode, workers, settings),
+        threads=text_threads(mode, workers, settings),
         use_gpu=settings.use_gpu,
         optimized_cache=settings.cache_dir,
     )
@@ -194,12 +194,13 @@ def inference_workers(batched: bool, settings: Settings) -> int:
     return settings.inference_workers or (1 if batched else available_cores())
 
 
-def session_threads(mode: BatchingMode, workers: int, settings: Settings) -> Threads:
-    """Batched: one batch at a time on every core, threads spinning between an inference's
-    parallel sections (the fastest on CPU). Isolated: `workers` inferences at once, each on
-    its share of the cores and never spinning, or they would burn each other's cores idle
-    (measured on 2 cores, BERT-base int8, 16 tokens: 2 x 1 thread 99-108 texts/s, 2 x 2
-    threads without spinning 87, one at a time with 2 spinning threads 77-96)."""
+def text_threads(mode: BatchingMode, workers: int, settings: Settings) -> Threads:
+    """A text session's threads. Batched: one batch at a time on every core, threads spinning
+    between an inference's parallel sections (the fastest on CPU). Isolated: `workers`
+    inferences at once, each on its share of the cores and never spinning, or they would
+    burn each other's cores idle (measured on 2 cores, BERT-base int8, 16 tokens: 2 x 1
+    thread 99-108 texts/s, 2 x 2 threads without spinning 87, one at a time with 2 spinning
+    threads 77-96)."""
     if mode.batched:
         return Threads(settings.intra_op_threads, spinning=True)
     share = max(1, available_cores() // workers)
