@@ -22,12 +22,12 @@ import grpc
 import numpy as np
 from PIL import Image
 
-from nomic_serve.models.vit_graph import VitConfig
 from nomic_serve_stubs.v1 import embedding_service_pb2 as pb
 from nomic_serve_stubs.v1 import embedding_service_pb2_grpc as rpc
 
-from ..conftest import TINY_VIT, build_vision_model
-from ..e2e.conftest import BIN, ServerProcess
+from ..support.models import TINY_VIT, build_vision_model
+from ..support.processes import BIN, ServerProcess
+from ..support.vit_graph import VitConfig
 from .throughput_load import RssSampler, rss_mb
 
 

@@ -24,7 +24,7 @@ import grpc
 from nomic_serve_stubs.v1 import embedding_service_pb2 as pb
 from nomic_serve_stubs.v1 import embedding_service_pb2_grpc as rpc
 
-from ..e2e.conftest import EnvoyProcess, ServerProcess
+from ..support.processes import EnvoyProcess, ServerProcess
 
 BODY = b'{"input": "Hello world"}'
 

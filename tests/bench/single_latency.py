@@ -31,7 +31,7 @@ from nomic_serve.models.loader import load_text_model, resolve_text_files
 from nomic_serve_stubs.v1 import embedding_service_pb2 as pb
 from nomic_serve_stubs.v1 import embedding_service_pb2_grpc as rpc
 
-from ..e2e.conftest import BIN, ServerProcess
+from ..support.processes import BIN, ServerProcess
 
 
 def _timed(call: Callable[[], object], repeat: int) -> list[float]:

@@ -28,8 +28,10 @@ import onnxruntime as ort
 from onnxruntime.quantization import QuantType, quantize_dynamic
 from tokenizers import Tokenizer
 
-from nomic_serve.models.bert_graph import BertConfig, build_bert_model, random_bert_weights
+from nomic_serve.models.bert_graph import BertConfig, build_bert_model
 from nomic_serve.models.embedded import ensure_embedded_model, model_zip_path
+
+from ..support.weights import random_bert_weights
 
 # BERT-base as published (bert-base-uncased), with the embedded model's 30522-entry vocabulary.
 BASE_CONFIG = BertConfig(

@@ -17,7 +17,8 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import BrowserContext, Page, sync_playwright
 
-from .conftest import EnvoyProcess
+from ..support.processes import EnvoyProcess
+from ..support.reference import unavailable
 
 pytestmark = pytest.mark.e2e
 
@@ -81,7 +82,7 @@ def _screenshot_down_to(page: Page, selector: str, path: Path) -> None:
 def test_swagger_ui_renders_and_tries_embed(rest: EnvoyProcess, tmp_path: Path) -> None:
     """The docs page a user opens: operations listed, "Try it out" on /embed answers."""
     if not CHROMIUM.is_file():
-        pytest.skip(f"Chromium is not installed at {CHROMIUM} (Debian package `chromium`)")
+        unavailable(f"Chromium is not installed at {CHROMIUM} (Debian package `chromium`)")
     _, _, raw = rest.request("GET", "/openapi.json")
     operations = sum(len(methods) for methods in json.loads(raw)["paths"].values())
     ARTIFACTS.mkdir(exist_ok=True)

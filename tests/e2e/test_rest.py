@@ -17,7 +17,7 @@ from PIL import Image
 from nomic_serve_stubs.v1 import embedding_service_pb2 as pb
 from nomic_serve_stubs.v1 import embedding_service_pb2_grpc as rpc
 
-from .conftest import EnvoyProcess, ServerProcess
+from ..support.processes import EnvoyProcess, ServerProcess
 
 pytestmark = pytest.mark.e2e
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import BIN, EnvoyProcess, ServerProcess
+from ..support.processes import BIN, EnvoyProcess, ServerProcess
 
 pytestmark = pytest.mark.e2e
 

@@ -22,7 +22,7 @@ from PIL import Image
 from nomic_serve_stubs.v1 import embedding_service_pb2 as pb
 from nomic_serve_stubs.v1 import embedding_service_pb2_grpc as rpc
 
-from .conftest import BIN, ServerProcess, free_port
+from ..support.processes import BIN, ServerProcess, free_port
 
 pytestmark = pytest.mark.e2e
 

@@ -20,7 +20,7 @@ from PIL import Image
 
 from nomic_serve_stubs.v1 import embedding_service_pb2 as pb
 
-from ..conftest import SHARED_REFERENCE
+from ..support.reference import reference_file
 from .conftest import VISION_MISSING, Served, serving
 
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
@@ -89,10 +89,8 @@ async def test_bytes_data_url_and_base64_give_the_same_unit_vector(vision: Serve
 
 async def test_embedding_is_the_normalized_cls_of_clip_pixels(vision: Served, vision_model) -> None:
     """The reference pixel values (CLIPImageProcessor) through raw ORT give the same vector."""
-    path = SHARED_REFERENCE / "images" / "a05_rgba_400x300.png"
-    if not path.is_file():
-        pytest.skip(f"reference images not found at {path.parent}")
-    pixels = np.load(SHARED_REFERENCE / "images" / "clip_pixel_values.npz")[path.name]
+    path = reference_file("images", "a05_rgba_400x300.png")
+    pixels = np.load(reference_file("images", "clip_pixel_values.npz"))[path.name]
     session = ort.InferenceSession(str(vision_model.model), providers=["CPUExecutionProvider"])
     cls = session.run(["last_hidden_state"], {"pixel_values": pixels})[0][0, 0].astype(np.float64)
     for dim in (32, 8, 1):
@@ -244,9 +242,7 @@ async def test_image_stats_has_the_original_shape(vision: Served) -> None:
 
 
 async def test_image_stats_reads_exif_of_the_reference_jpeg(vision: Served) -> None:
-    path = SHARED_REFERENCE / "images" / "a02_rgb_640x480.jpg"
-    if not path.is_file():
-        pytest.skip(f"reference images not found at {path.parent}")
+    path = reference_file("images", "a02_rgb_640x480.jpg")
     manifest = json.loads((path.parent / "manifest.json").read_text())
     written = next(i for i in manifest["images"] if i["file"] == path.name)["exif_written"]
     reply = await vision.stub.ImageStats(pb.ImageStatsRequest(data=path.read_bytes()))

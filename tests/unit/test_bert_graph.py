@@ -9,11 +9,9 @@ import onnx
 import onnxruntime as ort
 import pytest
 
-from nomic_serve.models.bert_graph import (
-    BertConfig,
-    build_bert_model,
-    random_bert_weights,
-)
+from nomic_serve.models.bert_graph import BertConfig, build_bert_model
+
+from ..support.weights import random_bert_weights
 
 TINY = BertConfig(
     vocab_size=64,

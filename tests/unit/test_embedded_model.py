@@ -20,28 +20,27 @@ from nomic_serve.models.embedded import (
     ensure_embedded_model,
 )
 
-REFERENCE_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "reference"
-ORACLE_PATH = REFERENCE_DIR / "text_oracle_minilm.json"
+from ..support.reference import reference_file, unavailable
+
 BATCH_SIZE = 8
 
-needs_package = pytest.mark.skipif(
-    importlib.util.find_spec(embedded.PACKAGE_MODULE) is None,
-    reason=f"embedded model package not installed ({embedded.INSTALL_HINT})",
-)
+
+@pytest.fixture
+def needs_package() -> None:
+    if importlib.util.find_spec(embedded.PACKAGE_MODULE) is None:
+        unavailable(f"embedded model package not installed ({embedded.INSTALL_HINT})")
 
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if importlib.util.find_spec(embedded.PACKAGE_MODULE) is None:
-        pytest.skip(f"embedded model package not installed ({embedded.INSTALL_HINT})")
+        unavailable(f"embedded model package not installed ({embedded.INSTALL_HINT})")
     return ensure_embedded_model(tmp_path_factory.mktemp("cache"))
 
 
 @pytest.fixture(scope="module")
 def oracle() -> dict[str, Any]:
-    if not ORACLE_PATH.is_file():
-        pytest.skip(f"reference oracle not found at {ORACLE_PATH}")
-    return json.loads(ORACLE_PATH.read_text())
+    return json.loads(reference_file("text_oracle_minilm.json").read_text())
 
 
 def _tokenizer(model_dir: Path) -> Tokenizer:
@@ -117,7 +116,7 @@ def test_second_call_reuses_cache(model_dir: Path, monkeypatch: pytest.MonkeyPat
     assert onnx_path.stat().st_mtime_ns == mtime
 
 
-@needs_package
+@pytest.mark.usefixtures("needs_package")
 @pytest.mark.parametrize("tampered", ["model.safetensors", "tokenizer.json"])
 def test_hash_mismatch_names_the_file(
     tampered: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

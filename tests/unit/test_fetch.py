@@ -28,6 +28,8 @@ from nomic_serve.errors import FetchBlocked, FetchError, ImageTooLarge, InvalidI
 from nomic_serve.fetch import AddressPolicy, ImageFetcher, Resolver, resolve_host
 from nomic_serve.fetch.guard import IPAddress
 
+from ..support.reference import unavailable
+
 IMAGE = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 16
 MAX_BYTES = 64 * 1024
 ONLY_127_0_0_1 = AddressPolicy((ip_network("127.0.0.1/32"),))
@@ -454,7 +456,7 @@ async def tls_server(
 ) -> AsyncIterator[tuple[int, Path]]:
     """The same routes over TLS, with a self-signed certificate for images.example only."""
     if shutil.which("openssl") is None:
-        pytest.skip("needs the openssl command to make a certificate")
+        unavailable("needs the openssl command to make a certificate")
     folder = tmp_path_factory.mktemp("tls")
     cert, key = folder / "cert.pem", folder / "key.pem"
     command = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1"

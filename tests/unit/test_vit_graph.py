@@ -9,7 +9,8 @@ import onnx
 import onnxruntime as ort
 import pytest
 
-from nomic_serve.models.vit_graph import VitConfig, build_vit_model, random_vit_weights
+from ..support.vit_graph import VitConfig, build_vit_model
+from ..support.weights import random_vit_weights
 
 TINY = VitConfig(
     image_size=32,

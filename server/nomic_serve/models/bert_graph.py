@@ -22,7 +22,6 @@ from nomic_serve.models.onnx_builder import (
     attention,
     finish_model,
     gelu,
-    random_weights,
     require_weights,
 )
 
@@ -99,13 +98,6 @@ def expected_weight_shapes(config: BertConfig) -> dict[str, tuple[int, ...]]:
         shapes[f"{p}output.LayerNorm.weight"] = (h,)
         shapes[f"{p}output.LayerNorm.bias"] = (h,)
     return shapes
-
-
-def random_bert_weights(config: BertConfig, seed: int) -> dict[str, np.ndarray]:
-    """Seeded BERT-like weights so tests and benchmarks can build models without downloads."""
-    return random_weights(
-        expected_weight_shapes(config), seed, lambda name: name.endswith("LayerNorm.weight")
-    )
 
 
 def _normalize_weights(

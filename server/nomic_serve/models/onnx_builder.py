@@ -1,4 +1,4 @@
-"""Pieces shared by the hand-built encoder graphs (BERT for text, ViT for images).
+"""Pieces of the hand-built encoder graphs: the embedded BERT here, the test ViT in tests/.
 
 Both are plain fp32 transformer encoders. Building their attention and GELU from the same
 few ops (MatMul, Softmax, Erf, LayerNormalization) is what lets ONNX Runtime run them
@@ -8,7 +8,7 @@ identically alone or batched, and keeps torch out of the project.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import onnx
@@ -150,21 +150,3 @@ def finish_model(
     )
     onnx.checker.check_model(model)
     return model
-
-
-def random_weights(
-    shapes: Mapping[str, tuple[int, ...]], seed: int, is_norm_scale: Callable[[str], bool]
-) -> dict[str, np.ndarray]:
-    """Seeded weights of the given shapes (std 0.02; layer-norm scales near 1, small biases),
-    so tests and benchmarks build realistic encoders without any download."""
-    rng = np.random.default_rng(seed)
-    weights: dict[str, np.ndarray] = {}
-    for name, shape in shapes.items():
-        if is_norm_scale(name):
-            values = 1.0 + 0.02 * rng.standard_normal(shape)
-        elif name.endswith("bias"):
-            values = 0.01 * rng.standard_normal(shape)
-        else:
-            values = 0.02 * rng.standard_normal(shape)
-        weights[name] = values.astype(np.float32)
-    return weights

@@ -1,8 +1,9 @@
 """Build a ViT image encoder as an ONNX graph from Hugging Face `ViTModel`-style weights.
 
-Tests and benchmarks need a vision model with the real input and output names and shapes
-without a download. Like the BERT graph it is a plain fp32 graph (patches by a Conv, pre-LN
-blocks, final LayerNorm), so ONNX Runtime gives an image the same output alone or batched.
+Test-only (never installed): tests and benchmarks need a vision model with the real input
+and output names and shapes without a download. Like the BERT graph it is a plain fp32
+graph (patches by a Conv, pre-LN blocks, final LayerNorm), so ONNX Runtime gives an image
+the same output alone or batched.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from nomic_serve.models.onnx_builder import (
     attention,
     finish_model,
     gelu,
-    random_weights,
     require_weights,
 )
 
@@ -84,15 +84,6 @@ def expected_weight_shapes(config: VitConfig) -> dict[str, tuple[int, ...]]:
     shapes["layernorm.weight"] = (h,)
     shapes["layernorm.bias"] = (h,)
     return shapes
-
-
-def random_vit_weights(config: VitConfig, seed: int) -> dict[str, np.ndarray]:
-    """Seeded ViT-like weights so tests and benchmarks can build models without downloads."""
-    return random_weights(
-        expected_weight_shapes(config),
-        seed,
-        lambda name: "layernorm" in name and name.endswith("weight"),
-    )
 
 
 def _embeddings(b: GraphBuilder, config: VitConfig) -> str:

@@ -1,0 +1,1 @@
+"""Test-only code: generated models, weights and real processes; never installed."""
