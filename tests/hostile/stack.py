@@ -1,0 +1,194 @@
+"""The attacked stack: the server as users start it, Envoy in front, the evil host beside.
+
+Measurements come with it: the liveness prober (a separate process) and the server's peak
+resident memory (VmHWM, reset before each case through /proc/PID/clear_refs).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grpc
+
+from nomic_serve_stubs.v1 import embedding_service_pb2 as pb
+from nomic_serve_stubs.v1 import embedding_service_pb2_grpc as rpc
+
+from ..support.processes import EnvoyProcess, ServerProcess
+from .evil_host import EvilHost
+from .liveness import Liveness, Window
+
+__all__ = ["HTTP_TO_GRPC", "Measured", "Reply", "Stack"]
+
+SERVICE = "/nomic.serve.v1.EmbeddingService/"
+# google/rpc/code.proto's HTTP mapping, as Envoy's transcoder applies it.
+HTTP_TO_GRPC = {
+    200: "OK",
+    400: "INVALID_ARGUMENT",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    413: "RESOURCE_EXHAUSTED",  # Envoy's body limit: the request, not the server, is too big
+    429: "RESOURCE_EXHAUSTED",
+    499: "CANCELLED",
+    500: "INTERNAL",
+    501: "UNIMPLEMENTED",
+    503: "UNAVAILABLE",
+    504: "DEADLINE_EXCEEDED",
+}
+MAX_MESSAGE_CHARS = 512
+# What a reply must never show: Python internals, or where the server's files are.
+_EXCEPTION_TEXT = re.compile(r"Traceback|File \"|<class |\b\w+(Error|Exception)\b:|Error parsing")
+_ABSOLUTE_PATH = re.compile(r"(?<![\w:/.])/(home|root|tmp|usr|opt|var|etc|work|proc|srv)/")
+GRPC_MB = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One answer, by gRPC status name whether it came over gRPC or REST."""
+
+    route: str  # "grpc" or "rest"
+    label: str
+    code: str
+    message: str
+    size: int = 0  # bytes of the reply body
+    body: object = None  # the parsed reply (a message, or JSON) when it succeeded
+
+    def problems(self) -> list[str]:
+        """Why this reply would be a fault whatever the case expects."""
+        found = []
+        if len(self.message) > MAX_MESSAGE_CHARS:
+            found.append(f"{self.label}: message of {len(self.message)} chars")
+        if _EXCEPTION_TEXT.search(self.message):
+            found.append(f"{self.label}: exception text in {self.message[:200]!r}")
+        if _ABSOLUTE_PATH.search(self.message):
+            found.append(f"{self.label}: absolute path in {self.message[:200]!r}")
+        if self.code in ("UNKNOWN", "INTERNAL"):
+            found.append(f"{self.label}: server fault {self.code} ({self.message[:200]!r})")
+        return found
+
+
+@dataclass
+class Measured:
+    """What one case cost the others: liveness, and the server's peak memory over idle."""
+
+    liveness: Window
+    peak_rss_mb: float
+    idle_rss_mb: float
+    seconds: float
+    replies: list[Reply] = field(default_factory=list)
+
+    @property
+    def rss_over_idle_mb(self) -> float:
+        return self.peak_rss_mb - self.idle_rss_mb
+
+
+class Stack:
+    """Starts everything; `measure(name)` wraps one case."""
+
+    def __init__(self, folder: Path, *, cache: Path, vision_model: Path) -> None:
+        self.host = EvilHost()
+        self.server = ServerProcess(
+            [sys.executable, "-m", "nomic_serve"],
+            cwd=folder,
+            env={
+                "CACHE_DIR": str(cache),
+                "IMG_MODEL": str(vision_model),
+                "FETCH_ALLOW_NETWORKS": "127.0.0.0/8",
+                "FETCH_TIMEOUT_S": "6",
+                "LOG_LEVEL": "warning",
+            },
+        )
+        self.envoy = EnvoyProcess(self.server, folder, {})
+        options = [("grpc.max_receive_message_length", GRPC_MB)]
+        options.append(("grpc.max_send_message_length", GRPC_MB))
+        self.channel = grpc.insecure_channel(self.server.address, options=options)
+        self.stub = rpc.EmbeddingServiceStub(self.channel)
+        self._warm_up()
+        self.idle_rss_mb = _status_kb(self.server.proc.pid, "VmRSS") / 1024
+        self.liveness = Liveness(self.server.address, folder)
+        self._wait_for_probes()
+
+    def close(self) -> None:
+        self.liveness.close()
+        self.channel.close()
+        self.envoy.stop()
+        self.server.stop()
+        self.host.close()
+
+    @contextmanager
+    def measure(self) -> Iterator[Measured]:
+        pid = self.server.proc.pid
+        Path(f"/proc/{pid}/clear_refs").write_text("5")  # VmHWM := VmRSS
+        started = time.monotonic()
+        measured = Measured(Window([], [], []), 0.0, self.idle_rss_mb, 0.0)
+        yield measured
+        ended = time.monotonic()
+        time.sleep(0.05)  # the prober's last lines of the window reach its file
+        measured.liveness = self.liveness.window(started, ended)
+        measured.peak_rss_mb = _status_kb(pid, "VmHWM") / 1024
+        measured.seconds = ended - started
+
+    # --- calls ------------------------------------------------------------------------
+
+    def grpc(self, label: str, call: Callable[[], object]) -> Reply:
+        try:
+            body = call()
+        except grpc.RpcError as error:
+            return Reply("grpc", label, error.code().name, error.details() or "")
+        size = body.ByteSize() if hasattr(body, "ByteSize") else 0
+        return Reply("grpc", label, "OK", "", size, body)
+
+    def raw(self, label: str, method: str, payload: bytes, timeout: float = 60) -> Reply:
+        """Request bytes as sent, whatever they are: the server must parse them itself."""
+        call = self.channel.unary_unary(SERVICE + method)
+        try:
+            body = call(payload, timeout=timeout)
+        except grpc.RpcError as error:
+            return Reply("grpc", label, error.code().name, error.details() or "")
+        return Reply("grpc", label, "OK", "", len(body), body)
+
+    def rest(self, label: str, method: str, path: str, body: bytes | None = None) -> Reply:
+        headers = {"content-type": "application/json"} if body is not None else {}
+        status, _, payload = self.envoy.request(method, path, body, headers)
+        code = HTTP_TO_GRPC.get(status, f"HTTP {status}")
+        try:
+            parsed = json.loads(payload)
+        except ValueError:
+            return Reply("rest", label, code, payload[:2000].decode(errors="replace"), len(payload))
+        message = parsed.get("message", "") if isinstance(parsed, dict) and status != 200 else ""
+        return Reply("rest", label, code, str(message), len(payload), parsed)
+
+    def post(self, label: str, path: str, document: object) -> Reply:
+        return self.rest(label, "POST", path, json.dumps(document).encode())
+
+    # --- start-up ---------------------------------------------------------------------
+
+    def _warm_up(self) -> None:
+        """One of each kind of request, so lazily built state counts as idle memory."""
+        self.stub.Embed(pb.EmbedRequest(input="warm up"))
+        self.stub.EmbedList(pb.EmbedListRequest(inputs=[f"warm up {i}" for i in range(64)]))
+        image = self.host.url("/png/0")
+        self.stub.ImageEmbed(pb.ImageEmbedRequest(content=image))
+        self.stub.ImageStats(pb.ImageStatsRequest(content=image))
+        self.post("warm", "/embed", {"input": "warm up"})
+
+    def _wait_for_probes(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.liveness.window(0, time.monotonic()).embed_ms:
+                return
+            time.sleep(0.05)
+        raise AssertionError("the liveness prober never answered")
+
+
+def _status_kb(pid: int, key: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1])
+    raise KeyError(key)
