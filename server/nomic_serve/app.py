@@ -1,46 +1,148 @@
-"""Wires the servicer from loaded models and settings: one place, for the server and tests."""
+"""Composition root: settings -> pools -> models -> servicer -> server, and back down again.
+
+`running_app(settings)` is the one place anything is built. `__main__` serves with it until
+SIGTERM, and the tests run it as it is, on port 0 with their own settings. Whatever was
+built is torn down in reverse order when the block ends, failures included: the server
+stops first (gracefully), then the fetcher, the engines and the pools.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from typing import TypeVar
 
+from .api.server import RunningServer, start_server
 from .api.servicer import EmbeddingServicer
 from .config import Settings
+from .core.admission import DecodeBudget, ImageAdmission
 from .core.image_engine import ImageDecoder, ImageEngine, ImageLimits
+from .core.inference import optimized_graph_cache
+from .core.workpool import WorkPool, lower_priority
+from .errors import ModelMissing
 from .fetch import ImageFetcher
 from .intake import ImageIntake
-from .models.loader import LoadedTextModel
+from .memory import return_large_allocations
+from .models.loader import (
+    LoadedTextModel,
+    load_text_model,
+    load_vision_model,
+    resolve_text_files,
+    resolve_vision_file,
+)
 
-__all__ = ["build_servicer"]
+__all__ = ["App", "running_app"]
+
+# Large requests waiting to be parsed at most, beyond the one being parsed (each is over 1 MB).
+PARSE_QUEUE = 64
+
+log = logging.getLogger("nomic_serve")
+T = TypeVar("T")
 
 
-def build_servicer(
-    settings: Settings,
-    *,
-    text: LoadedTextModel | None,
-    text_missing: str,
-    image: ImageEngine | None,
-    image_missing: str,
-    preprocess_pool: ThreadPoolExecutor,
-) -> tuple[EmbeddingServicer, ImageFetcher]:
-    """The servicer and the fetcher it uses (close it with `aclose()` after the server)."""
-    fetcher = ImageFetcher.from_settings(settings)
-    limits = ImageLimits(
-        max_pixels=settings.image_max_pixels,
-        decode_timeout_s=settings.image_decode_timeout_s,
-        exif_orientation=settings.image_exif_orientation,
-    )
-    servicer = EmbeddingServicer(
-        settings=settings,
-        text=text,
-        text_missing=text_missing,
-        image=image,
-        image_missing=image_missing,
-        decoder=ImageDecoder(limits, preprocess_pool),
-        intake=ImageIntake(
-            fetcher,
-            max_bytes=settings.image_max_bytes,
-            max_per_request=settings.image_max_per_request,
-        ),
-    )
-    return servicer, fetcher
+@dataclass(frozen=True)
+class App:
+    """A running server and what it was built from."""
+
+    settings: Settings
+    text: LoadedTextModel | None
+    image: ImageEngine | None
+    servicer: EmbeddingServicer
+    server: RunningServer
+
+    @property
+    def port(self) -> int:
+        return self.server.port
+
+
+@asynccontextmanager
+async def running_app(settings: Settings, *, port: int | None = None) -> AsyncIterator[App]:
+    """Builds and starts everything (on `port`, default GRPC_PORT; 0 picks a free one)."""
+    return_large_allocations()
+    async with AsyncExitStack() as stack:
+        # Threads that mostly hold the GIL keep the loop's priority: lowering theirs would only
+        # make the loop wait longer for the GIL. Inference threads, which release it, get
+        # WORKER_NICE (see the loader).
+        tokenize = WorkPool("tokenize", settings.tokenize_workers, settings.max_pending_items)
+        stack.callback(tokenize.shutdown)
+        decode = WorkPool("decode", settings.preprocess_workers, settings.image_max_pending)
+        stack.callback(decode.shutdown)
+        parse = WorkPool("parse", 1, PARSE_QUEUE)
+        stack.callback(parse.shutdown)
+        nice = settings.worker_nice
+        optimized = optimized_graph_cache(settings.cache_dir)
+        # Every file is resolved before anything loads, so a bad path fails fast.
+        vision_file, image_missing = _resolved(resolve_vision_file, settings)
+        text_files, text_missing = _resolved(resolve_text_files, settings)
+        # ONNX Runtime's threads are started by the thread that creates a session and inherit
+        # its priority: sessions are created on a thread running at WORKER_NICE.
+        text = image = None
+        if text_files is not None:
+            text = await _lowered(nice, load_text_model, text_files, settings, tokenize, optimized)
+            stack.push_async_callback(text.engine.aclose)
+        if vision_file is not None:
+            image = await _lowered(nice, load_vision_model, vision_file, settings, optimized)
+            stack.callback(image.shutdown)
+        for missing in (text_missing, image_missing):
+            if missing:
+                log.warning(missing)  # only now: a fatal error above stays the one line printed
+        fetcher = ImageFetcher.from_settings(settings)
+        stack.push_async_callback(fetcher.aclose)
+        servicer = EmbeddingServicer(
+            settings=settings,
+            text=text,
+            text_missing=text_missing,
+            image=image,
+            image_missing=image_missing,
+            decoder=ImageDecoder(
+                ImageLimits(
+                    max_pixels=settings.image_max_pixels,
+                    decode_timeout_s=settings.image_decode_timeout_s,
+                    exif_orientation=settings.image_exif_orientation,
+                ),
+                decode,
+                DecodeBudget(settings.image_decode_bytes),
+            ),
+            intake=ImageIntake(
+                fetcher,
+                max_bytes=settings.image_max_bytes,
+                max_per_request=settings.image_max_per_request,
+                fetches_per_request=settings.fetch_connections_per_request,
+                pool=decode,
+            ),
+            admission=ImageAdmission(settings.image_max_pending, settings.image_max_pending_bytes),
+            parse_pool=parse,
+        )
+        server = await start_server(
+            servicer,
+            settings,
+            text_ready=text is not None,
+            vision_ready=image is not None,
+            parse_pool=parse,
+            port=port,
+        )
+        stack.push_async_callback(server.stop, settings.shutdown_grace_s)
+        yield App(settings, text, image, servicer, server)
+
+
+async def _lowered(nice: int, build: Callable[..., T], *args: object) -> T:
+    """`build(*args)` on a thread of its own running at `nice`."""
+
+    def run() -> T:
+        lower_priority(nice)
+        return build(*args)
+
+    with ThreadPoolExecutor(1, thread_name_prefix="loader") as loader:
+        return await asyncio.get_running_loop().run_in_executor(loader, run)
+
+
+def _resolved(resolve: Callable[[Settings], T], settings: Settings) -> tuple[T | None, str]:
+    """The model's files, or None and why not: a missing model is served as UNAVAILABLE."""
+    try:
+        return resolve(settings), ""
+    except ModelMissing as exc:
+        return None, str(exc)

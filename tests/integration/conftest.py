@@ -1,9 +1,8 @@
-"""An in-process server on a free port, built the way __main__ builds it."""
+"""An in-process server on a free port, built by the same composition root as the server."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -12,20 +11,15 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2_grpc
 
-from nomic_serve.api.server import RunningServer, start_server
-from nomic_serve.app import build_servicer
-from nomic_serve.config import Settings
+from nomic_serve.api.server import RunningServer
+from nomic_serve.app import running_app
+from nomic_serve.config import DISABLED, Settings
 from nomic_serve.core.image_engine import ImageEngine
-from nomic_serve.models.loader import (
-    LoadedTextModel,
-    TextModelFiles,
-    load_text_model,
-    load_vision_model,
-)
+from nomic_serve.models.loader import LoadedTextModel
 from nomic_serve_stubs.v1 import embedding_service_pb2_grpc as rpc
 
-MISSING = "no text model is loaded: models/txt/model_quantized.onnx not found"
-VISION_MISSING = "no vision model is loaded: models/img/model_quantized.onnx not found"
+MISSING = "no text model is loaded: TXT_MODEL=none"
+VISION_MISSING = "no vision model is loaded: IMG_MODEL=none"
 
 
 @dataclass
@@ -48,43 +42,31 @@ async def serving(
     vision: Path | None = None,
     **overrides: object,
 ) -> AsyncIterator[Served]:
-    settings = replace(Settings(grpc_host="127.0.0.1"), **overrides)
-    preprocess = ThreadPoolExecutor(settings.preprocess_workers)
-    text = image = None
-    if model is not None:
-        files = TextModelFiles(model, tokenizer or model.parent / "tokenizer.json", "file")
-        text = load_text_model(files, settings, preprocess)
-    if vision is not None:
-        image = load_vision_model(vision, settings)
-    servicer, fetcher = build_servicer(
-        settings,
-        text=text,
-        text_missing=MISSING,
-        image=image,
-        image_missing=VISION_MISSING,
-        preprocess_pool=preprocess,
+    """The server `running_app` builds, for these model files (None: no such model) and
+    settings overrides."""
+    settings = replace(
+        Settings(grpc_host="127.0.0.1", shutdown_grace_s=0),
+        txt_model=model or Path(DISABLED),
+        txt_model_explicit=True,
+        tokenizer=tokenizer or Path("-"),
+        tokenizer_explicit=tokenizer is not None,
+        img_model=vision or Path(DISABLED),
+        img_model_explicit=True,
+        **overrides,
     )
-    running = await start_server(
-        servicer, settings, text_ready=text is not None, vision_ready=image is not None, port=0
-    )
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{running.port}")
-    try:
-        yield Served(
-            rpc.EmbeddingServiceStub(channel),
-            health_pb2_grpc.HealthStub(channel),
-            channel,
-            running,
-            text,
-            image,
-        )
-    finally:
-        await channel.close()
-        await running.stop(0)
-        await fetcher.aclose()
-        for engine in (text.engine if text else None, image):
-            if engine is not None:
-                await engine.aclose()
-        preprocess.shutdown(wait=True)
+    async with running_app(settings, port=0) as app:
+        channel = grpc.aio.insecure_channel(f"127.0.0.1:{app.port}")
+        try:
+            yield Served(
+                rpc.EmbeddingServiceStub(channel),
+                health_pb2_grpc.HealthStub(channel),
+                channel,
+                app.server,
+                app.text,
+                app.image,
+            )
+        finally:
+            await channel.close()
 
 
 @pytest.fixture(scope="session")

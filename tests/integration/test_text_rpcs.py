@@ -233,10 +233,10 @@ async def test_stream_reads_ahead_at_most_the_window(tiny_model, monkeypatch) ->
         started, release = [], asyncio.Event()
         real_embed = engine.embed
 
-        async def held_embed(items, deadline=None):
+        async def held_embed(items, deadline=None, flow=None):
             started.append(items[0].text)
             await release.wait()
-            return await real_embed(items, deadline)
+            return await real_embed(items, deadline, flow)
 
         monkeypatch.setattr(engine, "embed", held_embed)
         call = served.stub.EmbedBatch()

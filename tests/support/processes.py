@@ -36,6 +36,7 @@ class ServerProcess:
     def __init__(self, command: list[str], cwd: Path, env: dict[str, str]) -> None:
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
+        self.env = env  # what the caller configured, beside the inherited environment
         env = {**os.environ, **env, "GRPC_PORT": str(self.port), "GRPC_HOST": "127.0.0.1"}
         # A file, not a pipe: nobody reads a pipe while tests run, and a full one (64 KiB of
         # request logs) would block the server.

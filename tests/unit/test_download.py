@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from nomic_serve.errors import DownloadError
 from nomic_serve.models import catalog, download
 from nomic_serve.models.catalog import TEXT_REPO, VISION_REPO, ModelFile
-from nomic_serve.models.download import DownloadError, Options, download_file, main
+from nomic_serve.models.download import Options, download_file, main
 
 REVISION = "0123456789abcdef0123456789abcdef01234567"
 

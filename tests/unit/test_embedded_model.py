@@ -13,10 +13,9 @@ import onnxruntime as ort
 import pytest
 from tokenizers import Tokenizer
 
+from nomic_serve.errors import EmbeddedModelIntegrityError, EmbeddedModelUnavailable
 from nomic_serve.models import embedded
 from nomic_serve.models.embedded import (
-    EmbeddedModelIntegrityError,
-    EmbeddedModelUnavailable,
     ensure_embedded_model,
 )
 

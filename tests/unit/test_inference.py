@@ -6,7 +6,13 @@ import numpy as np
 import onnx
 import pytest
 
-from nomic_serve.core.inference import TextSession, Threads, batching_mode, read_batching_mode
+from nomic_serve.core.inference import (
+    TextSession,
+    Threads,
+    batching_mode,
+    optimized_graph_cache,
+    read_batching_mode,
+)
 from nomic_serve.errors import ConfigError
 
 ONE_THREAD = Threads(intra_op=1, spinning=False)
@@ -60,16 +66,32 @@ def test_the_optimized_graph_is_cached_and_gives_the_same_result(tiny_model, tmp
     tokenizer = TextTokenizer(tiny_model.tokenizer, 64)
     batch = pad_batch(tokenizer.encode(["the cat and the dog"], [True]), 0)
     plain = _session(tiny_model.model).run(*batch)
-    first = _session(tiny_model.model, optimized_cache=tmp_path)
-    (cached,) = (tmp_path / "optimized").glob("model-*.onnx")
-    assert not list((tmp_path / "optimized").glob("*.tmp"))
-    again = _session(tiny_model.model, optimized_cache=tmp_path)
+    folder = optimized_graph_cache(tmp_path)
+    assert folder == tmp_path / "optimized"
+    first = _session(tiny_model.model, optimized_cache=folder)
+    (cached,) = folder.glob("model-*.onnx")
+    assert not list(folder.glob("*.tmp"))
+    again = _session(tiny_model.model, optimized_cache=folder)
     np.testing.assert_allclose(first.run(*batch), plain, atol=1e-6)
     np.testing.assert_allclose(again.run(*batch), plain, atol=1e-6)
     cached.write_bytes(b"damaged")
-    repaired = _session(tiny_model.model, optimized_cache=tmp_path)
+    repaired = _session(tiny_model.model, optimized_cache=folder)
     np.testing.assert_allclose(repaired.run(*batch), plain, atol=1e-6)
     assert cached.stat().st_size > 100  # rebuilt
+
+
+def test_an_unwritable_cache_dir_warns_once_and_runs_without_the_cache(
+    tiny_model, tmp_path, caplog
+) -> None:
+    """The optimized-graph cache only saves start-up time: a read-only CACHE_DIR (here a
+    file where the folder should be) must not stop the server."""
+    blocked = tmp_path / "cache"
+    blocked.write_text("a file, not a folder")
+    assert optimized_graph_cache(blocked) is None
+    assert [r.levelname for r in caplog.records] == ["WARNING"]
+    assert "running without the optimized-graph cache" in caplog.records[0].getMessage()
+    session = _session(tiny_model.model, optimized_cache=None)
+    assert session.providers == ["CPUExecutionProvider"]
 
 
 def test_thread_settings_do_not_change_an_isolated_embedding(quantized_model, tiny_model) -> None:

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import shutil
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from nomic_serve.config import Settings
-from nomic_serve.errors import ConfigError
+from nomic_serve.core import policy
+from nomic_serve.core.workpool import WorkPool
+from nomic_serve.errors import ConfigError, EmbeddedModelUnavailable, ModelMissing
 from nomic_serve.models import loader
-from nomic_serve.models.embedded import EmbeddedModelUnavailable
-from nomic_serve.models.loader import ModelMissing, load_text_model, resolve_text_files
+from nomic_serve.models.loader import load_text_model, resolve_text_files
 
 
 def test_explicit_model_that_is_missing_is_fatal(tmp_path: Path) -> None:
@@ -53,26 +53,26 @@ def test_no_model_at_all_is_model_missing(tmp_path: Path, monkeypatch) -> None:
 
 def test_missing_tokenizer_is_fatal_and_named(tiny_model, tmp_path: Path) -> None:
     files = loader.TextModelFiles(tiny_model.model, tmp_path / "tokenizer.json", "file")
-    with ThreadPoolExecutor(1) as pool, pytest.raises(ConfigError, match=r"TOKENIZER .*no such"):
-        load_text_model(files, Settings(), pool)
+    with pytest.raises(ConfigError, match=r"TOKENIZER .*no such"):
+        load_text_model(files, Settings(), WorkPool("tokenize", 1, 1), None)
 
 
 def test_the_batch_token_budget_follows_the_provider_unless_set() -> None:
     cpu, cuda = ["CPUExecutionProvider"], ["CUDAExecutionProvider", "CPUExecutionProvider"]
-    assert loader.batch_tokens(cpu, Settings()) == loader.CPU_BATCH_TOKENS == 256
-    assert loader.batch_tokens(cuda, Settings()) == loader.GPU_BATCH_TOKENS
-    assert loader.batch_tokens(cpu, Settings(max_batch_tokens=1000)) == 1000
+    assert policy.batch_tokens(cpu, Settings()) == policy.CPU_BATCH_TOKENS == 256
+    assert policy.batch_tokens(cuda, Settings()) == policy.GPU_BATCH_TOKENS
+    assert policy.batch_tokens(cpu, Settings(max_batch_tokens=1000)) == 1000
 
 
 def test_isolated_models_get_one_thread_per_worker_and_a_solo_session(quantized_model) -> None:
-    settings = Settings(cache_dir=quantized_model.folder / "cache")
+    settings = Settings()
     files = loader.TextModelFiles(quantized_model.model, quantized_model.tokenizer, "file")
-    with ThreadPoolExecutor(1) as pool:
-        engine = load_text_model(files, settings, pool).engine
-        workers = engine.scheduler.limits.workers
-        assert workers == loader.available_cores()
-        assert engine.session.threads.intra_op == max(1, loader.available_cores() // workers)
-        assert not engine.session.threads.spinning
-        assert engine.solo_session is not None and engine.solo_session.threads.spinning
-        off = load_text_model(files, replace(settings, solo_session=False), pool).engine
-        assert off.solo_session is None
+    pool = WorkPool("tokenize", 1, 1)
+    engine = load_text_model(files, settings, pool, None).engine
+    workers = engine.scheduler.limits.workers
+    assert workers == policy.available_cores()
+    assert engine.session.threads.intra_op == max(1, policy.available_cores() // workers)
+    assert not engine.session.threads.spinning
+    assert engine.solo_session is not None and engine.solo_session.threads.spinning
+    off = load_text_model(files, replace(settings, solo_session=False), pool, None).engine
+    assert off.solo_session is None

@@ -155,7 +155,7 @@ def test_responses_require_what_envoy_always_prints(schemas: dict[str, Any]) -> 
         "model",
     ]
     # Message fields are omitted when unset.
-    assert schemas["ImageStatsResponse"]["required"] == ["time_ms"]
+    assert schemas["ImageStatsResponse"]["required"] == ["time_ms", "exif_omitted"]
     assert "usage" not in schemas["CreateEmbeddingsResponse"]["required"]
     for name, schema in schemas.items():
         if name.endswith("Request"):

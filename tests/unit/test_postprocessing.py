@@ -23,7 +23,7 @@ def test_matryoshka_is_layer_norm_then_cut_then_normalize(dim: int) -> None:
     x = pooled.astype(np.float64)
     normed = (x - x.mean()) / np.sqrt(x.var() + 1e-5)
     expected = normed[:dim] / np.linalg.norm(normed[:dim])
-    got = matryoshka(pooled, dim, layer_norm=True)
+    (got,) = matryoshka(pooled[None], dim, layer_norm=True)
     assert got.dtype == np.float32 and got.shape == (dim,)
     np.testing.assert_allclose(got, expected, atol=1e-6)
     assert abs(np.linalg.norm(got) - 1.0) < 1e-6
@@ -32,5 +32,17 @@ def test_matryoshka_is_layer_norm_then_cut_then_normalize(dim: int) -> None:
 def test_without_layer_norm_every_dim_is_still_unit_length() -> None:
     pooled = np.random.default_rng(0).normal(size=384).astype(np.float32)
     for dim in (1, 7, 128, 384):
-        got = matryoshka(pooled, dim, layer_norm=False)
+        (got,) = matryoshka(pooled[None], dim, layer_norm=False)
         np.testing.assert_allclose(got, pooled[:dim] / np.linalg.norm(pooled[:dim]), atol=1e-6)
+
+
+@pytest.mark.parametrize("layer_norm", [True, False])
+def test_a_row_is_bit_identical_alone_or_in_a_large_batch(layer_norm: bool) -> None:
+    """One vectorized pass over a whole list must give each vector exactly what it gets alone
+    (the engine relies on it: a text's bytes never depend on its neighbours)."""
+    pooled = np.random.default_rng(5).normal(1.0, 3.0, (513, 768)).astype(np.float32)
+    together = matryoshka(pooled, 256, layer_norm)
+    for row in (0, 1, 255, 512):
+        np.testing.assert_array_equal(
+            together[row], matryoshka(pooled[row : row + 1], 256, layer_norm)[0]
+        )

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from nomic_serve.core.tokenization import TextTokenizer, pad_batch
-from nomic_serve.errors import ConfigError, InputTooLong
+from nomic_serve.errors import ConfigError
 
 LONG = "hello world " * 40  # 80 words + [CLS]/[SEP], over the 64-token limit
 
@@ -19,14 +19,15 @@ def test_file_padding_and_truncation_are_ignored(tiny_model) -> None:
     assert long.ids[0] == 2 and long.ids[-1] == 3  # still [CLS] ... [SEP]
 
 
-def test_refused_truncation_names_count_and_limit(tiny_model) -> None:
+def test_a_text_that_may_not_be_cut_keeps_every_token_and_its_count(tiny_model) -> None:
+    """The caller decides how to refuse it (naming the item in its own list)."""
     tokenizer = TextTokenizer(tiny_model.tokenizer, max_tokens=64)
-    with pytest.raises(
-        InputTooLong, match="input has 82 tokens, more than the model's limit of 64"
-    ):
-        tokenizer.encode([LONG], [False])
-    with pytest.raises(InputTooLong, match=r"inputs\[1\] has 82 tokens"):
-        tokenizer.encode(["hello", LONG], [False, False])
+    (kept, cut) = tokenizer.encode([LONG, LONG], [False, True])
+    assert kept.tokens == kept.untruncated_tokens == 82 and kept.truncated is False
+    assert cut.tokens == 64 and cut.untruncated_tokens == 82 and cut.truncated
+    assert tokenizer.too_long(82, "inputs[2]") == (
+        "inputs[2] has 82 tokens, more than the model's limit of 64; shorten it or allow truncation"
+    )
 
 
 def test_pad_batch_right_pads_with_mask(tiny_model) -> None:

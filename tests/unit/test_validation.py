@@ -6,12 +6,13 @@ import pytest
 
 from nomic_serve.core.prompts import NOMIC_PREFIXES, prompt_for
 from nomic_serve.core.types import TextItem, TextProfile
-from nomic_serve.core.validation import resolve_dim, resolve_prefix, validate_text, validate_texts
-from nomic_serve.errors import EmptyInput, InvalidInput
+from nomic_serve.core.validation import TextRules, resolve_dim, resolve_prefix
+from nomic_serve.errors import EmptyInput, InputTooLong, InvalidInput
 
 PROFILE = TextProfile(
     "m", dimension=768, max_tokens=8192, pooling="mean", layer_norm=True, prefixes=NOMIC_PREFIXES
 )
+RULES = TextRules(PROFILE, default_prefix="search_query", max_chars=100, max_inputs=4)
 
 
 @pytest.mark.parametrize(("dim", "expected"), [(0, 768), (1, 1), (128, 128), (768, 768)])
@@ -36,19 +37,38 @@ def test_prefix_defaults_and_is_checked() -> None:
 @pytest.mark.parametrize("text", ["", " ", "\n\t  "])
 def test_empty_or_whitespace_is_refused(text: str) -> None:
     with pytest.raises(EmptyInput, match="input is empty or whitespace only"):
-        validate_text(
-            text, dim=0, prefix="", truncate=True, profile=PROFILE, default_prefix="search_query"
-        )
+        RULES.text(text, dim=0, prefix="", truncate=True)
 
 
 def test_list_errors_name_the_item_and_the_limit() -> None:
-    options = dict(dim=0, prefix="", truncate=True, profile=PROFILE, default_prefix="none")
+    options = dict(dim=0, prefix="", truncate=True)
     with pytest.raises(InvalidInput, match="at least one"):
-        validate_texts([], max_inputs=4, **options)
+        RULES.texts([], **options)
     with pytest.raises(EmptyInput, match=r"inputs\[1\] is empty"):
-        validate_texts(["a", " "], max_inputs=4, **options)
+        RULES.texts(["a", " "], **options)
     with pytest.raises(InvalidInput, match="5 texts, more than the limit of 4"):
-        validate_texts(["a"] * 5, max_inputs=4, **options)
+        RULES.texts(["a"] * 5, **options)
+
+
+def test_a_text_over_the_character_cap_is_cut_or_refused_before_anything_else() -> None:
+    long = "word " * 40  # 200 characters, the cap is 100
+    cut = RULES.text(long, dim=0, prefix="", truncate=True)
+    assert cut.cut and cut.text == long[:100]
+    assert not RULES.text("short", dim=0, prefix="", truncate=True).cut
+    with pytest.raises(InputTooLong, match=r"inputs\[1\] has 200 characters, more than the "):
+        RULES.texts(["a", long], dim=0, prefix="", truncate=False)
+    with pytest.raises(InputTooLong, match="MAX_INPUT_CHARS"):
+        RULES.text(" " * 10_000_000, dim=0, prefix="", truncate=False)
+    # Whitespace past the cap does not matter: the cut text is checked.
+    with pytest.raises(EmptyInput):
+        RULES.text(" " * 10_000_000, dim=0, prefix="", truncate=True)
+
+
+def test_a_bad_value_is_quoted_short_in_the_message() -> None:
+    with pytest.raises(InvalidInput) as caught:
+        RULES.text("a", dim=0, prefix="x" * 70_000, truncate=True)
+    message = str(caught.value)
+    assert len(message) < 200 and "70,000 characters" in message
 
 
 def test_prompt_follows_the_model_card() -> None:

@@ -19,7 +19,7 @@ from typing import Any
 import grpc
 
 from ..core.types import Timings
-from ..errors import Overloaded, ServeError
+from ..errors import Overloaded, ServeError, bounded
 from .status import retry_metadata, status_code
 
 __all__ = ["RequestInterceptor", "RequestRecord", "current_record"]
@@ -117,7 +117,7 @@ async def _handle(exc: BaseException, record: RequestRecord, context: Any) -> No
         record.code = code.name
         if isinstance(exc, Overloaded):
             context.set_trailing_metadata(retry_metadata(exc))
-        await context.abort(code, str(exc))
+        await context.abort(code, bounded(str(exc)))
     if isinstance(exc, asyncio.CancelledError):
         remaining = context.time_remaining()
         expired = remaining is not None and remaining <= 0

@@ -1,4 +1,11 @@
-"""Protobuf messages built from core results and settings: field mapping, nothing else."""
+"""Protobuf messages built from core results and settings: field mapping, nothing else.
+
+Lists of vectors are the exception to building messages: the original JSON wants each vector
+as a `google.protobuf.ListValue`, and building 2048 x 768 of those one number at a time takes
+over a second of the event loop. Their wire bytes are a fixed pattern per number, so they are
+written by numpy in one pass and appended to the rest of the reply, serialized as usual
+(repeated fields may arrive in any order: the bytes parse as the same message).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +19,7 @@ from nomic_serve_stubs.v1 import embedding_service_pb2 as pb
 from ..config import Settings
 from ..core.engine import TextEngine
 from ..core.image_engine import ImageEngine
+from ..core.validation import check_count
 from ..errors import InvalidInput
 from ..imagestats import ColorStats
 from ..models.loader import LoadedTextModel
@@ -21,26 +29,79 @@ __all__ = [
     "color_data",
     "first_provider",
     "limits",
-    "list_value",
+    "list_value_rows",
+    "openai_data",
     "openai_texts",
-    "openai_vector",
+    "repeated",
     "text_model_info",
     "vision_model_info",
 ]
 
+# One number of a ListValue: `values` entry (field 1, 9 bytes) holding a Value whose
+# number_value (field 2, fixed64) follows: 0x0a 0x09 0x11, then the little-endian double.
+_NUMBER_PREFIX = np.array([0x0A, 0x09, 0x11], dtype=np.uint8)
+_NUMBER_BYTES = 11
+_LIST_VALUE = 6  # Value.list_value
+_STRING_VALUE = 3  # Value.string_value
 
-def list_value(values: list[float]) -> struct_pb2.ListValue:
-    list_value = struct_pb2.ListValue()
-    list_value.extend(values)
-    return list_value
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, value = value & 0x7F, value >> 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
 
 
-def text_model_info(text: LoadedTextModel) -> pb.ModelInfo:
+def _field(number: int, payload: bytes) -> bytes:
+    """A length-delimited field: its key, the payload's length, the payload."""
+    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
+
+
+def list_value_rows(vectors: np.ndarray) -> np.ndarray:
+    """[n, dim] -> [n, 11 * dim] uint8: row i is the serialized ListValue of vector i, its
+    numbers as doubles (what `ListValue.extend(vector.tolist())` would write)."""
+    count, dim = vectors.shape
+    cells = np.empty((count, dim, _NUMBER_BYTES), dtype=np.uint8)
+    cells[:, :, :3] = _NUMBER_PREFIX
+    cells[:, :, 3:] = vectors.astype("<f8").view(np.uint8).reshape(count, dim, 8)
+    return cells.reshape(count, dim * _NUMBER_BYTES)
+
+
+def repeated(number: int, rows: np.ndarray) -> bytes:
+    """Rows of equal length, each the payload of one entry of repeated field `number`."""
+    if not len(rows):
+        return b""
+    head = np.frombuffer(_varint(number << 3 | 2) + _varint(rows.shape[1]), dtype=np.uint8)
+    return np.hstack([np.broadcast_to(head, (len(rows), len(head))), rows]).tobytes()
+
+
+def openai_data(vectors: np.ndarray, encoding: str) -> bytes:
+    """The `data` entries (field 2) of a CreateEmbeddingsResponse, already serialized."""
+    number = pb.CreateEmbeddingsResponse.DESCRIPTOR.fields_by_name["data"].number
+    embedding = pb.EmbeddingData.DESCRIPTOR.fields_by_name["embedding"].number
+    if encoding == "base64":
+        values = [
+            _field(_STRING_VALUE, base64.b64encode(vector.astype("<f4").tobytes()))
+            for vector in vectors
+        ]
+    else:
+        values = [_field(_LIST_VALUE, row.tobytes()) for row in list_value_rows(vectors)]
+    entries = (
+        pb.EmbeddingData(object="embedding", index=index).SerializeToString()
+        + _field(embedding, value)
+        for index, value in enumerate(values)
+    )
+    return b"".join(_field(number, entry) for entry in entries)
+
+
+def text_model_info(text: LoadedTextModel, show_paths: bool) -> pb.ModelInfo:
     profile, session = text.engine.profile, text.engine.session
     limits = text.engine.scheduler.limits
     return pb.ModelInfo(
         name=profile.name,
-        path=str(text.files.model),
+        path=str(text.files.model) if show_paths else text.files.shown[0],
         dimension=profile.dimension,
         max_tokens=profile.max_tokens,
         pooling=profile.pooling,
@@ -60,6 +121,7 @@ def text_model_info(text: LoadedTextModel) -> pb.ModelInfo:
             intra_op_threads=session.threads.intra_op,
             solo_session=text.engine.solo_session is not None,
         ),
+        max_input_chars=text.engine.rules.max_chars,
     )
 
 
@@ -75,28 +137,20 @@ def cache_stats(engine: TextEngine) -> pb.CacheStats:
     )
 
 
-def openai_texts(value: struct_pb2.Value) -> list[str]:
-    """OpenAI `input`: one string or a list of strings (token-id arrays are not supported)."""
+def openai_texts(value: struct_pb2.Value, max_inputs: int) -> list[str]:
+    """OpenAI `input`: one string or a list of strings (token-id arrays are not supported);
+    a list is counted before any item is looked at."""
     kind = value.WhichOneof("kind")
     if kind == "string_value":
         return [value.string_value]
-    if kind == "list_value" and all(
-        item.WhichOneof("kind") == "string_value" for item in value.list_value.values
-    ):
-        return [item.string_value for item in value.list_value.values]
+    if kind == "list_value":
+        items = value.list_value.values
+        check_count(len(items), max_inputs)
+        if all(item.WhichOneof("kind") == "string_value" for item in items):
+            return [item.string_value for item in items]
     raise InvalidInput(
         "input must be a string or a list of strings (token arrays are not supported)"
     )
-
-
-def openai_vector(vector: np.ndarray, encoding: str) -> struct_pb2.Value:
-    """A list of numbers, or base64 of little-endian float32 bytes as OpenAI clients decode it."""
-    value = struct_pb2.Value()
-    if encoding == "base64":
-        value.string_value = base64.b64encode(vector.astype("<f4").tobytes()).decode("ascii")
-    else:
-        value.list_value.extend(vector.tolist())
-    return value
 
 
 def vision_model_info(image: ImageEngine, settings: Settings) -> pb.ModelInfo:
@@ -130,6 +184,11 @@ def limits(settings: Settings) -> pb.Limits:
         max_pending_items=settings.max_pending_items,
         stream_window=settings.stream_window,
         grpc_max_message_bytes=settings.grpc_max_message_mb * 1024 * 1024,
+        image_max_pending=settings.image_max_pending,
+        image_max_pending_bytes=settings.image_max_pending_bytes,
+        image_decode_bytes=settings.image_decode_bytes,
+        fetch_connections=settings.fetch_connections,
+        fetch_connections_per_request=settings.fetch_connections_per_request,
     )
 
 

@@ -10,9 +10,10 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from nomic_serve_stubs.v1 import embedding_service_pb2 as pb
-from nomic_serve_stubs.v1 import embedding_service_pb2_grpc as rpc
 
 from ..config import Settings
+from ..core.workpool import WorkPool
+from .codec import service_handler
 from .interceptors import RequestInterceptor
 from .servicer import EmbeddingServicer, ServingState
 
@@ -20,7 +21,8 @@ __all__ = ["HEALTH_TEXT", "HEALTH_VISION", "RunningServer", "start_server"]
 
 log = logging.getLogger(__name__)
 
-SERVICE_NAME = pb.DESCRIPTOR.services_by_name["EmbeddingService"].full_name
+SERVICE = pb.DESCRIPTOR.services_by_name["EmbeddingService"]
+SERVICE_NAME = SERVICE.full_name
 # Health entries per model, so a Kubernetes probe can check "text" alone.
 HEALTH_TEXT = "text"
 HEALTH_VISION = "vision"
@@ -51,6 +53,7 @@ async def start_server(
     *,
     text_ready: bool,
     vision_ready: bool,
+    parse_pool: WorkPool,
     port: int | None = None,
 ) -> RunningServer:
     """Builds and starts the server on `port` (default GRPC_PORT; 0 picks a free one)."""
@@ -62,7 +65,8 @@ async def start_server(
             ("grpc.max_send_message_length", max_bytes),
         ],
     )
-    rpc.add_EmbeddingServiceServicer_to_server(servicer, server)
+    handler = service_handler(SERVICE, servicer, _max_fields(settings), parse_pool)
+    server.add_generic_rpc_handlers((handler,))
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     for name, ready in (
@@ -80,3 +84,10 @@ async def start_server(
     await server.start()
     log.info("gRPC listening on %s", address.rsplit(":", 1)[0] + f":{bound}")
     return RunningServer(server=server, port=bound, health=health_servicer, state=servicer.state)
+
+
+def _max_fields(settings: Settings) -> int:
+    """Fields a valid request may hold at most, nested ones included: a list item costs two
+    (the entry and, for the OpenAI route, the string inside its Value), plus a few options."""
+    items = max(settings.max_list_inputs, 2 * settings.image_max_per_request)
+    return 2 * items + 64

@@ -3,27 +3,32 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import grpc
-from google.protobuf import struct_pb2
+import numpy as np
 
 from nomic_serve_stubs.v1 import embedding_service_pb2 as pb
 from nomic_serve_stubs.v1 import embedding_service_pb2_grpc as rpc
 
 from .. import __version__
 from ..config import Settings
+from ..core.admission import ImageAdmission
 from ..core.engine import EmbedResult, TextEngine
 from ..core.image_engine import ImageDecoder, ImageEngine
+from ..core.scheduler import Flow
 from ..core.types import TextItem, Timings
-from ..core.validation import resolve_averaging, resolve_dim, validate_text, validate_texts
-from ..errors import InvalidInput, ModelUnavailable, ServeError
+from ..core.validation import resolve_averaging, resolve_dim
+from ..core.workpool import WorkPool
+from ..errors import InvalidInput, ModelUnavailable, ServeError, quoted
 from ..imagestats import color_stats, read_exif
 from ..intake import ImageIntake
 from ..models.loader import LoadedTextModel
 from . import messages
+from .codec import PARSE_OFF_LOOP_BYTES
 from .interceptors import current_record
 from .status import rpc_status
 
@@ -31,6 +36,10 @@ __all__ = ["EmbeddingServicer", "ServingState"]
 
 # The request messages that carry one text with `input`, `dim` and `truncate`.
 _OneText = pb.EmbedRequest | pb.EmbedQueryRequest | pb.EmbedBatchRequest
+# The repeated ListValue fields whose entries are written as bytes (see messages.py).
+_TEXT_VECTORS = pb.EmbedListResponse.DESCRIPTOR.fields_by_name["embeddings"].number
+_IMAGE_VECTORS = pb.ImageEmbedListResponse.DESCRIPTOR.fields_by_name["embeddings"].number
+_NO_ROW = np.empty((1, 0), dtype=np.uint8)  # a failed image's entry: an empty ListValue
 
 
 @dataclass
@@ -53,6 +62,8 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
         image_missing: str = "",
         decoder: ImageDecoder,
         intake: ImageIntake,
+        admission: ImageAdmission,
+        parse_pool: WorkPool,
     ) -> None:
         self._settings = settings
         self._text = text
@@ -61,6 +72,9 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
         self._image_missing = image_missing or "no vision model is loaded"
         self._decoder = decoder
         self._intake = intake
+        self._admission = admission
+        self._parse_pool = parse_pool
+        self._max_reply = settings.grpc_max_message_mb * 1024 * 1024
         self.state = ServingState()
 
     async def Embed(
@@ -75,26 +89,21 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
 
     async def EmbedList(
         self, request: pb.EmbedListRequest, context: grpc.aio.ServicerContext
-    ) -> pb.EmbedListResponse:
+    ) -> bytes:
         started = time.perf_counter()
         engine = self._engine()
-        items = validate_texts(
-            request.inputs,
-            dim=request.dim,
-            prefix=request.prefix,
-            truncate=_truncate(request),
-            profile=engine.profile,
-            default_prefix=self._settings.default_prefix,
-            max_inputs=self._settings.max_list_inputs,
+        items = engine.rules.texts(
+            request.inputs, dim=request.dim, prefix=request.prefix, truncate=_truncate(request)
         )
         result = await self._run(engine, items, context)
-        return pb.EmbedListResponse(
-            embeddings=[messages.list_value(e.vector.tolist()) for e in result.embeddings],
-            tokens=[e.tokens for e in result.embeddings],
-            truncated=[e.truncated for e in result.embeddings],
+        rest = pb.EmbedListResponse(
+            tokens=result.tokens,
+            truncated=result.truncated,
             time_ms=_ms_since(started),
             model=engine.profile.name,
         )
+        rows = messages.list_value_rows(result.vectors)
+        return self._sized(rest.SerializeToString() + messages.repeated(_TEXT_VECTORS, rows))
 
     async def EmbedBatch(
         self,
@@ -102,8 +111,10 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
         context: grpc.aio.ServicerContext,
     ) -> AsyncIterator[pb.EmbedBatchResponse]:
         """Reads ahead at most STREAM_WINDOW items; when the window is full the reader stops
-        pulling, so HTTP/2 flow control slows the client down instead of memory growing."""
+        pulling, so HTTP/2 flow control slows the client down instead of memory growing. The
+        whole stream is one flow of the scheduler: it shares the queue fairly with others."""
         engine = self._engine()
+        flow = Flow()
         window = asyncio.Semaphore(self._settings.stream_window)
         answers: asyncio.Queue[asyncio.Task[pb.EmbedBatchResponse] | None] = asyncio.Queue()
 
@@ -113,7 +124,9 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
                 async for request in request_iterator:
                     await window.acquire()
                     answers.put_nowait(
-                        asyncio.create_task(self._stream_item(engine, index, request, context))
+                        asyncio.create_task(
+                            self._stream_item(engine, index, request, context, flow)
+                        )
                     )
                     index += 1
             finally:
@@ -125,7 +138,7 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
             while (task := await answers.get()) is not None:
                 yield await task
                 window.release()
-            await reader  # surfaces a broken request stream
+            await reader  # surfaces a broken request stream (a malformed item included)
         finally:
             # The caller went away or the stream broke: drop the work nobody will read.
             reader.cancel()
@@ -141,52 +154,46 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
         started = time.perf_counter()
         engine = self._image_engine()
         dim = resolve_dim(request.dim, engine.profile.dimension)
-        data = await self._intake.one(_image_source(request))
-        fetched = time.perf_counter()
-        (pixels,) = await self._decoder.pixels([data], engine.clip)
-        if isinstance(pixels, ServeError):
-            raise pixels
-        (vector,), timings = await engine.embed([pixels], dim)
-        timings.fetch_ms = (fetched - started) * 1000
-        timings.preprocess_ms = _ms_since(fetched) - timings.inference_ms - timings.postprocess_ms
-        current_record().add(items=1, tokens=0, timings=timings)
+        with self._admission.admit(1) as ticket:
+            data = await self._intake.one(await self._image_source(request), ticket)
+            fetched = time.perf_counter()
+            result = await engine.embed_list(self._decoder, [data], dim)
+        (vector,) = result.vectors
+        result.timings.fetch_ms = (fetched - started) * 1000
+        current_record().add(items=1, tokens=0, timings=result.timings)
         return pb.ImageEmbedResponse(
-            embedding=vector.tolist(), time_ms=_ms_since(started), model=engine.profile.name
+            embedding=vector.tolist() if vector is not None else [],
+            time_ms=_ms_since(started),
+            model=engine.profile.name,
         )
 
     async def ImageEmbedList(
         self, request: pb.ImageEmbedListRequest, context: grpc.aio.ServicerContext
-    ) -> pb.ImageEmbedListResponse:
+    ) -> bytes:
         """Fetches and decodes every image in parallel, then runs one inference for the
         images that made it; the others are reported per item."""
         started = time.perf_counter()
         engine = self._image_engine()
         dim = resolve_dim(request.dim, engine.profile.dimension)
-        loaded, fetch_ms = await self._intake.many(request.contents, request.data)
-        decoding = time.perf_counter()
-        good = [i for i, item in enumerate(loaded) if isinstance(item, bytes)]
-        results: list[object] = list(loaded)
-        for index, pixels in zip(
-            good, await self._decoder.pixels([loaded[i] for i in good], engine.clip), strict=True
-        ):
-            results[index] = pixels
-        errors = [(i, r) for i, r in enumerate(results) if isinstance(r, ServeError)]
-        if len(errors) == len(results):
-            raise errors[0][1]
-        ready = [i for i, r in enumerate(results) if not isinstance(r, ServeError)]
-        preprocess_ms = _ms_since(decoding)
-        vectors, timings = await engine.embed([results[i] for i in ready], dim)
-        embeddings = [struct_pb2.ListValue() for _ in results]
-        for index, vector in zip(ready, vectors, strict=True):
-            embeddings[index].extend(vector.tolist())
-        timings.add(Timings(fetch_ms=fetch_ms, preprocess_ms=preprocess_ms))
-        current_record().add(items=len(results), tokens=0, timings=timings)
-        return pb.ImageEmbedListResponse(
-            embeddings=embeddings,
-            errors=[pb.ItemError(index=i, status=rpc_status(e)) for i, e in errors],
+        sources = [*request.contents, *request.data]
+        self._intake.check_count(len(sources))
+        with self._admission.admit(len(sources)) as ticket:
+            loaded, fetch_ms = await self._intake.many(sources, ticket)
+            result = await engine.embed_list(self._decoder, loaded, dim)
+        result.timings.add(Timings(fetch_ms=fetch_ms))
+        current_record().add(items=len(sources), tokens=0, timings=result.timings)
+        rest = pb.ImageEmbedListResponse(
+            errors=[pb.ItemError(index=i, status=rpc_status(e)) for i, e in result.errors],
             time_ms=_ms_since(started),
             model=engine.profile.name,
         )
+        rows = b"".join(
+            messages.repeated(
+                _IMAGE_VECTORS, _NO_ROW if v is None else messages.list_value_rows(v[None])
+            )
+            for v in result.vectors
+        )
+        return self._sized(rest.SerializeToString() + rows)
 
     async def ImageStats(
         self, request: pb.ImageStatsRequest, context: grpc.aio.ServicerContext
@@ -194,16 +201,17 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
         """Needs no model: EXIF as stored (never rotated) and colours of the opaque pixels."""
         started = time.perf_counter()
         method = resolve_averaging(request.averaging_method, self._settings.averaging)
-        data = await self._intake.one(_image_source(request))
-        (stats,) = await self._decoder.map(
-            [data], lambda image: (read_exif(image), color_stats(image, method))
-        )
+        with self._admission.admit(1) as ticket:
+            data = await self._intake.one(await self._image_source(request), ticket)
+            (stats,) = await self._decoder.map(
+                [data], lambda image: (read_exif(image), color_stats(image, method))
+            )
         if isinstance(stats, ServeError):
             raise stats
         exif, colors = stats
-        response = pb.ImageStatsResponse(time_ms=_ms_since(started))
+        response = pb.ImageStatsResponse(time_ms=_ms_since(started), exif_omitted=exif.omitted)
         response.exif_data.SetInParent()  # `{}` when the image has none, as the original
-        response.exif_data.update(exif)
+        response.exif_data.update(exif.tags)
         if colors is not None:
             response.color_data.CopyFrom(messages.color_data(colors))
         return response
@@ -224,20 +232,29 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
     async def Info(
         self, request: pb.InfoRequest, context: grpc.aio.ServicerContext
     ) -> pb.InfoResponse:
+        """Paths as configured, never where the server resolved them to (INFO_SHOW_PATHS)."""
         settings = self._settings
+        show = settings.info_show_paths
+        if self._text:
+            txt_model, tokenizer = self._text.files.shown
+            if show:
+                txt_model = str(self._text.files.model.resolve())
+                tokenizer = str(self._text.files.tokenizer.resolve())
+        else:
+            txt_model, tokenizer = str(settings.txt_model), str(settings.tokenizer)
         response = pb.InfoResponse(
             averaging=settings.averaging,
             load_cuda=settings.use_gpu,
-            txt_model=str(self._text.files.model if self._text else settings.txt_model),
-            tokenizer=str(self._text.files.tokenizer if self._text else settings.tokenizer),
-            img_model=str(settings.img_model),
+            txt_model=txt_model,
+            tokenizer=tokenizer,
+            img_model=str(settings.img_model.resolve() if show else settings.img_model),
             default_prefix=settings.default_prefix,
             version=__version__,
             limits=messages.limits(settings),
             exif_orientation=settings.image_exif_orientation,
         )
         if self._text:
-            response.text.CopyFrom(messages.text_model_info(self._text))
+            response.text.CopyFrom(messages.text_model_info(self._text, show))
             response.cache.CopyFrom(messages.cache_stats(self._text.engine))
         if self._image:
             response.vision.CopyFrom(messages.vision_model_info(self._image, settings))
@@ -245,36 +262,28 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
 
     async def CreateEmbeddings(
         self, request: pb.CreateEmbeddingsRequest, context: grpc.aio.ServicerContext
-    ) -> pb.CreateEmbeddingsResponse:
+    ) -> bytes:
         """OpenAI's shape: `input` a string or a list of strings, `float` or `base64` vectors;
         the nomic prefix comes from the `prefix` extension field, else DEFAULT_PREFIX."""
         engine = self._engine()
         encoding = request.encoding_format or "float"
         if encoding not in ("float", "base64"):
-            raise InvalidInput(f"encoding_format must be float or base64, got {encoding!r}")
-        items = validate_texts(
-            messages.openai_texts(request.input),
+            raise InvalidInput(f"encoding_format must be float or base64, got {quoted(encoding)}")
+        items = engine.rules.texts(
+            messages.openai_texts(request.input, engine.rules.max_inputs),
             dim=request.dimensions,
             prefix=request.prefix,
             truncate=True,
-            profile=engine.profile,
-            default_prefix=self._settings.default_prefix,
-            max_inputs=self._settings.max_list_inputs,
         )
         result = await self._run(engine, items, context)
-        tokens = sum(e.tokens for e in result.embeddings)
-        return pb.CreateEmbeddingsResponse(
+        tokens = sum(result.tokens)
+        rest = pb.CreateEmbeddingsResponse(
             object="list",
-            data=[
-                pb.EmbeddingData(
-                    object="embedding",
-                    index=i,
-                    embedding=messages.openai_vector(e.vector, encoding),
-                )
-                for i, e in enumerate(result.embeddings)
-            ],
             model=engine.profile.name,
             usage=pb.EmbeddingUsage(prompt_tokens=tokens, total_tokens=tokens),
+        )
+        return self._sized(
+            rest.SerializeToString() + messages.openai_data(result.vectors, encoding)
         )
 
     async def _embed_one(
@@ -283,11 +292,11 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
         started = time.perf_counter()
         engine = self._engine()
         item = self._item(engine, request, prefix)
-        (embedding,) = (await self._run(engine, [item], context)).embeddings
+        result = await self._run(engine, [item], context)
         return dict(
-            embedding=embedding.vector.tolist(),
-            tokens=embedding.tokens,
-            truncated=embedding.truncated,
+            embedding=result.vectors[0].tolist(),
+            tokens=result.tokens[0],
+            truncated=result.truncated[0],
             time_ms=_ms_since(started),
             model=engine.profile.name,
         )
@@ -298,41 +307,61 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
         index: int,
         request: pb.EmbedBatchRequest,
         context: grpc.aio.ServicerContext,
+        flow: Flow,
     ) -> pb.EmbedBatchResponse:
         try:
             item = self._item(engine, request, request.prefix)
-            (embedding,) = (await self._run(engine, [item], context)).embeddings
+            result = await self._run(engine, [item], context, flow)
         except ServeError as exc:
             return pb.EmbedBatchResponse(index=index, error=rpc_status(exc))
         return pb.EmbedBatchResponse(
             index=index,
-            embedding=embedding.vector.tolist(),
-            tokens=embedding.tokens,
-            truncated=embedding.truncated,
+            embedding=result.vectors[0].tolist(),
+            tokens=result.tokens[0],
+            truncated=result.truncated[0],
         )
 
     def _item(self, engine: TextEngine, request: _OneText, prefix: str) -> TextItem:
-        return validate_text(
-            request.input,
-            dim=request.dim,
-            prefix=prefix,
-            truncate=_truncate(request),
-            profile=engine.profile,
-            default_prefix=self._settings.default_prefix,
+        return engine.rules.text(
+            request.input, dim=request.dim, prefix=prefix, truncate=_truncate(request)
         )
 
     async def _run(
-        self, engine: TextEngine, items: list[TextItem], context: grpc.aio.ServicerContext
+        self,
+        engine: TextEngine,
+        items: list[TextItem],
+        context: grpc.aio.ServicerContext,
+        flow: Flow | None = None,
     ) -> EmbedResult:
         remaining = context.time_remaining()
         deadline = None if remaining is None else asyncio.get_running_loop().time() + remaining
-        result = await engine.embed(items, deadline)
-        current_record().add(
-            items=len(items),
-            tokens=sum(e.tokens for e in result.embeddings),
-            timings=result.timings,
-        )
+        result = await engine.embed(items, deadline, flow)
+        current_record().add(items=len(items), tokens=sum(result.tokens), timings=result.timings)
         return result
+
+    async def _image_source(
+        self, request: pb.ImageEmbedRequest | pb.ImageStatsRequest
+    ) -> str | bytes | None:
+        """The `image` oneof as set: empty bytes are an (empty) image, unset is no image.
+        A large one is read on the parse pool: turning 27 MB of base64 into a Python string
+        holds the GIL for about 20 ms."""
+        field = request.WhichOneof("image")
+        if field is None:
+            return None
+        if request.ByteSize() <= PARSE_OFF_LOOP_BYTES:
+            return getattr(request, field)  # type: ignore[no-any-return]
+        return await self._parse_pool.run(functools.partial(getattr, request, field))
+
+    def _sized(self, reply: bytes) -> bytes:
+        """A reply the server may send: one over GRPC_MAX_MESSAGE_MB is the request's fault
+        (too many inputs for that limit), not a reason to retry."""
+        if len(reply) > self._max_reply:
+            raise InvalidInput(
+                f"the reply would be {len(reply) / 1048576:.0f} MB, more than the "
+                f"{self._max_reply / 1048576:g} MB limit (GRPC_MAX_MESSAGE_MB); ask for fewer "
+                "inputs or a smaller dim"
+            )
+        return reply
 
     def _engine(self) -> TextEngine:
         if self._text is None:
@@ -348,12 +377,6 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
 def _truncate(request: _OneText | pb.EmbedListRequest) -> bool:
     """`truncate` defaults to True when the caller leaves it unset."""
     return request.truncate if request.HasField("truncate") else True
-
-
-def _image_source(request: pb.ImageEmbedRequest | pb.ImageStatsRequest) -> str | bytes | None:
-    """The `image` oneof as set: empty bytes are an (empty) image, unset is no image."""
-    field = request.WhichOneof("image")
-    return getattr(request, field) if field else None
 
 
 def _ms_since(started: float) -> float:

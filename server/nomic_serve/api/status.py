@@ -12,9 +12,9 @@ from ..errors import (
     InferenceFailed,
     InvalidInput,
     ModelUnavailable,
-    NotAvailable,
     Overloaded,
     ServeError,
+    bounded,
 )
 
 __all__ = ["STATUS_BY_ERROR", "retry_metadata", "rpc_status", "status_code"]
@@ -25,7 +25,6 @@ STATUS_BY_ERROR: dict[type[ServeError], grpc.StatusCode] = {
     Overloaded: grpc.StatusCode.RESOURCE_EXHAUSTED,  # HTTP 429
     DeadlineExceeded: grpc.StatusCode.DEADLINE_EXCEEDED,  # HTTP 504
     ModelUnavailable: grpc.StatusCode.UNAVAILABLE,  # HTTP 503
-    NotAvailable: grpc.StatusCode.UNIMPLEMENTED,  # HTTP 501
     InferenceFailed: grpc.StatusCode.INTERNAL,  # HTTP 500
 }
 
@@ -40,7 +39,7 @@ def status_code(error: ServeError) -> grpc.StatusCode:
 
 def rpc_status(error: ServeError) -> status_pb2.Status:
     """The error as a google.rpc.Status, for per-item errors inside a stream."""
-    return status_pb2.Status(code=status_code(error).value[0], message=str(error))
+    return status_pb2.Status(code=status_code(error).value[0], message=bounded(str(error)))
 
 
 def retry_metadata(error: Overloaded) -> tuple[tuple[str, str | bytes], ...]:

@@ -1,15 +1,21 @@
-"""The text engine: one request's texts through tokenization, the scheduler and pooling.
+"""The text engine: one request's texts through admission, tokenization, the scheduler and
+pooling.
 
-The event loop only coordinates: tokenization runs on the preprocessing pool, inference on the
-engine's own pool through the scheduler, which batches texts across requests. Full-dimension
-pooled vectors are cached, so a repeated text skips both tokenization and inference.
+Admission comes first: the request reserves queue space for all its texts before anything is
+looked up or tokenized, so an overloaded server refuses at once. The event loop then only
+coordinates: long texts are tokenized on their own bounded pool, in chunks, one chunk of a
+request at a time (so a bulk request takes turns with everyone else instead of filling the
+pool's queue); inference runs on the engine's own pool through the scheduler, which batches
+texts fairly across requests. Full-dimension pooled vectors are cached, so a repeated text
+skips both tokenization and inference.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -20,22 +26,29 @@ from .cache import CachedText, EmbeddingCache
 from .inference import TextSession
 from .postprocessing import matryoshka, pool
 from .prompts import prompt_for
-from .scheduler import BatchLimits, TextScheduler
+from .scheduler import Admission, BatchLimits, Flow, TextScheduler
 from .tokenization import TextTokenizer, pad_batch
-from .types import TextEmbedding, TextItem, TextProfile, Timings, TokenizedText
+from .types import TextItem, TextProfile, Timings, TokenizedText
+from .validation import TextRules
+from .workpool import WorkPool, lower_priority
 
 __all__ = ["EmbedResult", "TextEngine"]
 
 # Up to this many characters, tokenizing on the event loop (tens of microseconds) costs less
 # than the hop to the tokenizer pool and back; longer inputs go to the pool.
 INLINE_TOKENIZE_CHARS = 2000
+# One tokenizer job holds at most this many characters (about 20 ms of work), so a request
+# of thousands of long texts takes its turns with the others between chunks.
+TOKENIZE_CHUNK_CHARS = 64 * 1024
 
 
 @dataclass(frozen=True)
 class EmbedResult:
-    """Embeddings in input order, with the time each stage took."""
+    """Embeddings of one request in input order ([N, dim], unit rows), and where time went."""
 
-    embeddings: list[TextEmbedding]
+    vectors: np.ndarray
+    tokens: list[int]
+    truncated: list[bool]
     timings: Timings
 
 
@@ -48,69 +61,116 @@ class TextEngine:
         session: TextSession,
         solo_session: TextSession | None = None,
         tokenizer: TextTokenizer,
-        profile: TextProfile,
+        rules: TextRules,
         limits: BatchLimits,
-        tokenize_pool: ThreadPoolExecutor,
+        tokenize_pool: WorkPool,
         cache: EmbeddingCache,
+        nice: int = 0,
     ) -> None:
         self.session = session
         self.solo_session = solo_session  # isolated models: every core for a lone input
         self.tokenizer = tokenizer
-        self.profile = profile
+        self.rules = rules
         self.cache = cache
         self._tokenize_pool = tokenize_pool
-        self._inference_pool = ThreadPoolExecutor(limits.workers, thread_name_prefix="inference")
+        self._inference_pool = ThreadPoolExecutor(
+            limits.workers, "inference", initializer=lower_priority, initargs=(nice,)
+        )
         self.scheduler = TextScheduler(self.infer, limits, self._inference_pool)
 
-    async def embed(self, items: Sequence[TextItem], deadline: float | None = None) -> EmbedResult:
-        """Embeds items; raises Overloaded when the queue is full, DeadlineExceeded when the
-        deadline (event-loop time) passes while they wait."""
+    @property
+    def profile(self) -> TextProfile:
+        return self.rules.profile
+
+    async def embed(
+        self, items: Sequence[TextItem], deadline: float | None = None, flow: Flow | None = None
+    ) -> EmbedResult:
+        """Embeds one request's items (they share one `dim`). Raises Overloaded at once when
+        the queue has no room for them, InputTooLong naming the caller's index, and
+        DeadlineExceeded when the deadline (event-loop time) passes while they wait. Texts
+        of one `flow` (an EmbedBatch stream) share its fair share of the queue."""
+        admission = self.scheduler.admit(len(items))
+        try:
+            return await self._embed(items, deadline, flow or Flow(), admission)
+        finally:
+            admission.close()
+
+    async def _embed(
+        self, items: Sequence[TextItem], deadline: float | None, flow: Flow, admission: Admission
+    ) -> EmbedResult:
         timings = Timings()
-        prompts = [prompt_for(item, self.profile) for item in items]
         model = self.profile.name
         found = [self.cache.get(model, item.prefix, item.text) for item in items]
-        for item, hit in zip(items, found, strict=True):
-            if hit is not None and hit.truncated and not item.truncate:
-                raise InputTooLong(self.tokenizer.too_long(hit.untruncated_tokens))
         # Texts to compute, each once however often the request repeats it.
         repeats: dict[tuple[str, str, bool], list[int]] = {}
         for i, hit in enumerate(found):
             if hit is None:
-                repeats.setdefault((items[i].prefix, items[i].text, items[i].truncate), []).append(
-                    i
-                )
-        if repeats:
-            first = [indices[0] for indices in repeats.values()]
+                key = (items[i].prefix, items[i].text, items[i].truncate)
+                repeats.setdefault(key, []).append(i)
+        admission.release(len(items) - len(repeats))
+        firsts = [indices[0] for indices in repeats.values()]
+        encoded: list[TokenizedText] = []
+        if firsts:
             started = time.perf_counter()
-            texts, truncate = [prompts[i] for i in first], [items[i].truncate for i in first]
-            if sum(map(len, texts)) <= INLINE_TOKENIZE_CHARS:
-                encoded = self.tokenizer.encode(texts, truncate)  # tens of µs: no thread hop
-            else:
-                loop = asyncio.get_running_loop()
-                encoded = await loop.run_in_executor(
-                    self._tokenize_pool, self.tokenizer.encode, texts, truncate
-                )
+            encoded = await self._tokenize(
+                [prompt_for(items[i], self.profile) for i in firsts],
+                [items[i].truncate for i in firsts],
+            )
             timings.tokenize_ms = (time.perf_counter() - started) * 1000
-            scheduled = await self.scheduler.submit(encoded, deadline)
+        self._refuse_too_long(items, found, dict(zip(firsts, encoded, strict=True)))
+        if firsts:
+            scheduled = await self.scheduler.submit(
+                encoded, deadline, flow=flow, admission=admission
+            )
             timings.queue_ms, timings.inference_ms = scheduled.queue_ms, scheduled.inference_ms
             for indices, text, vector in zip(
                 repeats.values(), encoded, scheduled.pooled, strict=True
             ):
                 value = CachedText(vector, text.tokens, text.untruncated_tokens, text.truncated)
-                self.cache.put(model, items[indices[0]].prefix, items[indices[0]].text, value)
+                first = items[indices[0]]
+                self.cache.put(model, first.prefix, first.text, value)
                 for i in indices:
                     found[i] = value
+        hits = [hit for hit in found if hit is not None]
         started = time.perf_counter()
-        embeddings = [
-            TextEmbedding(
-                vector=matryoshka(hit.pooled, item.dim, self.profile.layer_norm),
-                tokens=hit.tokens,
-                truncated=hit.truncated,
-            )
-            for item, hit in zip(items, found, strict=True)
-        ]
+        vectors = matryoshka(
+            np.stack([hit.pooled for hit in hits]), items[0].dim, self.profile.layer_norm
+        )
         timings.postprocess_ms = (time.perf_counter() - started) * 1000
-        return EmbedResult(embeddings=embeddings, timings=timings)
+        return EmbedResult(
+            vectors=vectors,
+            tokens=[hit.tokens for hit in hits],
+            truncated=[hit.truncated or item.cut for hit, item in zip(hits, items, strict=True)],
+            timings=timings,
+        )
+
+    def _refuse_too_long(
+        self,
+        items: Sequence[TextItem],
+        found: Sequence[CachedText | None],
+        encoded: dict[int, TokenizedText],
+    ) -> None:
+        """InputTooLong for the first over-long text (by the caller's index) that may not be
+        truncated; a cache hit or a repeat is judged like the text it stands for."""
+        counts: dict[tuple[str, str], int] = {}
+        for i, text in encoded.items():
+            counts[(items[i].prefix, items[i].text)] = text.untruncated_tokens
+        for i, (item, hit) in enumerate(zip(items, found, strict=True)):
+            if item.truncate:
+                continue
+            count = hit.untruncated_tokens if hit else counts[(item.prefix, item.text)]
+            if count > self.tokenizer.max_tokens:
+                where = "input" if len(items) == 1 else f"inputs[{i}]"
+                raise InputTooLong(self.tokenizer.too_long(count, where))
+
+    async def _tokenize(self, texts: list[str], may_cut: list[bool]) -> list[TokenizedText]:
+        if sum(map(len, texts)) <= INLINE_TOKENIZE_CHARS:
+            return self.tokenizer.encode(texts, may_cut)  # tens of µs: no thread hop
+        encoded: list[TokenizedText] = []
+        for start, end in _chunks(texts, TOKENIZE_CHUNK_CHARS):
+            work = functools.partial(self.tokenizer.encode, texts[start:end], may_cut[start:end])
+            encoded += await self._tokenize_pool.run(work)
+        return encoded
 
     def infer(self, encoded: list[TokenizedText], alone: bool) -> list[np.ndarray]:
         """One batch on the calling (worker) thread: pad, run, pool over the attention mask.
@@ -123,3 +183,15 @@ class TextEngine:
     async def aclose(self) -> None:
         await self.scheduler.aclose()
         await asyncio.to_thread(self._inference_pool.shutdown, wait=True, cancel_futures=True)
+
+
+def _chunks(texts: Sequence[str], max_chars: int) -> Iterator[tuple[int, int]]:
+    """(start, end) slices of consecutive texts of at most `max_chars` characters together
+    (a single longer text is a chunk of its own)."""
+    start, size = 0, 0
+    for index, text in enumerate(texts):
+        if index > start and size + len(text) > max_chars:
+            yield start, index
+            start, size = index, 0
+        size += len(text)
+    yield start, len(texts)

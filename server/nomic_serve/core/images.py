@@ -38,6 +38,9 @@ __all__ = [
     "ClipConfig",
     "clip_pixels",
     "decode_image",
+    "decoding_bytes",
+    "load_image",
+    "open_image",
     "resize_geometry",
     "to_rgb",
 ]
@@ -71,6 +74,16 @@ _CORRUPT = (SyntaxError, OSError, ValueError, EOFError, struct.error, Warning)
 # A resize whose full output is larger than this resizes only the cropped window instead,
 # so a 1x50000 strip does not become a 224x11200000 intermediate (7.5 GB).
 _FULL_RESIZE_MAX_PIXELS = 4096 * 4096
+# Bytes per pixel of each mode as Pillow holds it in memory (3 and 4 bands both take 4).
+_PIXEL_BYTES = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16B": 2}
+_RGB_BYTES = 4
+# Transparent images this large are composited onto white in strips of rows, so the full-size
+# temporaries (a white canvas, an RGBA copy, the composite) are never all alive at once.
+_STRIPS_ABOVE_PIXELS = 1024 * 1024
+_STRIP_ROWS = 256
+# A TIFF with more strips or tiles than this is refused from its header: Pillow builds a
+# Python object per strip (a million take seconds and hundreds of MB) before any pixel.
+MAX_TIFF_STRIPS = 65536
 
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
 CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
@@ -78,10 +91,12 @@ _BICUBIC = 3  # PIL.Image.Resampling.BICUBIC, as Hugging Face configs spell it
 
 
 def decode_image(data: bytes, *, max_pixels: int, exif_orientation: bool = False) -> Image.Image:
-    """Decode an uploaded image in its own mode (first frame), refusing what we cannot use.
+    """Decode an uploaded image in its own mode (first frame), refusing what we cannot use."""
+    return load_image(open_image(data, max_pixels=max_pixels), exif_orientation=exif_orientation)
 
-    The pixel count is checked on the header alone, before any pixel data is decoded.
-    """
+
+def open_image(data: bytes, *, max_pixels: int) -> ImageFile.ImageFile:
+    """The image's header, checked against the limits before any pixel data is decoded."""
     if not data:
         raise InvalidImage("image is empty")
     limit = _pixel_limit(max_pixels)
@@ -93,6 +108,11 @@ def decode_image(data: bytes, *, max_pixels: int, exif_orientation: bool = False
         )
     if image.mode not in SUPPORTED_MODES:
         raise InvalidImage(f"unsupported pixel mode {image.mode!r} in {image.format} image")
+    return image
+
+
+def load_image(image: ImageFile.ImageFile, *, exif_orientation: bool = False) -> Image.Image:
+    """Decodes the pixels of an opened image (rotated by its EXIF orientation if asked)."""
     try:
         image.load()
         if exif_orientation:
@@ -100,6 +120,21 @@ def decode_image(data: bytes, *, max_pixels: int, exif_orientation: bool = False
     except _CORRUPT as exc:
         raise InvalidImage(f"image data is truncated or corrupt ({image.format})") from exc
     return image
+
+
+def decoding_bytes(image: Image.Image, *, exif_orientation: bool = False) -> int:
+    """Memory decoding an opened image and making its RGB version may take at the peak: its
+    pixels as Pillow holds them, plus an RGB copy unless it is RGB already or greyscale
+    (resized before it is made RGB), and a rotated copy when EXIF orientation is applied.
+    Known from the header, before decoding."""
+    pixels = image.width * image.height
+    own = _PIXEL_BYTES.get(image.mode, 4)
+    total = pixels * own
+    if image.mode not in ("RGB", "L") or "transparency" in image.info:
+        total += pixels * _RGB_BYTES
+    if exif_orientation:
+        total += pixels * own
+    return total
 
 
 def _pixel_limit(max_pixels: int) -> int:
@@ -125,6 +160,8 @@ def _open(data: bytes, limit: int) -> ImageFile.ImageFile:
                 f"not a recognized image (first bytes: {head[:8].hex()}); {_EXPECTED}"
             )
         raise InvalidImage(f"unsupported image format {name!r}; {_EXPECTED}")
+    if name == "TIFF":
+        _check_tiff_layout(data)
     try:
         return loader(BytesIO(data))
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -134,6 +171,27 @@ def _open(data: bytes, limit: int) -> ImageFile.ImageFile:
         ) from exc
     except _CORRUPT as exc:
         raise InvalidImage(f"image data is truncated or corrupt ({name})") from exc
+
+
+def _check_tiff_layout(data: bytes) -> None:
+    """Refuses a TIFF whose first directory lists more than MAX_TIFF_STRIPS strips or tiles,
+    reading only the directory's entries (Pillow would build every strip first)."""
+    if len(data) < 8 or data[:2] not in (b"II", b"MM") or data[2:4] not in (b"*\0", b"\0*"):
+        return  # BigTIFF or something odd: Pillow decides
+    order = "<" if data[:2] == b"II" else ">"
+    (offset,) = struct.unpack_from(order + "I", data, 4)
+    if offset + 2 > len(data):
+        return
+    (entries,) = struct.unpack_from(order + "H", data, offset)
+    for index in range(min(entries, 4096)):
+        at = offset + 2 + 12 * index
+        if at + 12 > len(data):
+            return
+        tag, _, count = struct.unpack_from(order + "HHI", data, at)
+        if tag in (273, 279, 324, 325) and count > MAX_TIFF_STRIPS:  # offsets, byte counts
+            raise ImageTooLarge(
+                f"TIFF image has {count:,} strips or tiles, more than {MAX_TIFF_STRIPS:,}"
+            )
 
 
 def _identify(head: bytes) -> str | None:
@@ -160,12 +218,24 @@ def to_rgb(image: Image.Image) -> Image.Image:
 
     Without transparency it is Pillow's `convert('RGB')`: L is replicated, CMYK uses the
     naive formula (no ICC profile), and 16-bit samples are clipped at 255, not scaled. An RGB
-    image is returned as is (no copy: a 3000x2000 copy costs 5 ms).
+    image is returned as is (no copy: a 3000x2000 copy costs 5 ms). Compositing is per
+    pixel, so a large image is composited strip by strip into its RGB result: the same
+    pixels, with one strip's temporaries alive at a time instead of three full-size copies.
     """
-    if image.has_transparency_data:
-        white = Image.new("RGBA", image.size, (255, 255, 255, 255))
-        return Image.alpha_composite(white, image.convert("RGBA")).convert("RGB")
-    return image if image.mode == "RGB" else image.convert("RGB")
+    if not image.has_transparency_data:
+        return image if image.mode == "RGB" else image.convert("RGB")
+    if image.width * image.height <= _STRIPS_ABOVE_PIXELS:
+        return _on_white(image)
+    rgb = Image.new("RGB", image.size)
+    for top in range(0, image.height, _STRIP_ROWS):
+        box = (0, top, image.width, min(top + _STRIP_ROWS, image.height))
+        rgb.paste(_on_white(image.crop(box)), box)
+    return rgb
+
+
+def _on_white(image: Image.Image) -> Image.Image:
+    white = Image.new("RGBA", image.size, (255, 255, 255, 255))
+    return Image.alpha_composite(white, image.convert("RGBA")).convert("RGB")
 
 
 @dataclass(frozen=True)
@@ -243,8 +313,15 @@ def resize_geometry(
 
 
 def clip_pixels(image: Image.Image, config: ClipConfig = DEFAULT_CLIP) -> np.ndarray:
-    """The model input for one image: float32 [3, crop height, crop width]."""
-    window = _resized_crop(to_rgb(image), config)
+    """The model input for one image: float32 [3, crop height, crop width].
+
+    A greyscale image is resized as it is and its channel repeated afterwards: Pillow
+    resamples every band with the same weights, so this is the RGB result bit for bit,
+    without a full-size RGB copy (196 MB for a 7000x7000 scan)."""
+    if image.mode == "L":
+        window = np.repeat(_resized_crop(image, config)[..., None], 3, axis=2)
+    else:
+        window = _resized_crop(to_rgb(image), config)
     scaled = (window.astype(np.float64) * config.rescale).astype(np.float32)
     mean = np.asarray(config.mean, dtype=np.float32)
     std = np.asarray(config.std, dtype=np.float32)

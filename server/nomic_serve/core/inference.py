@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ __all__ = [
     "Threads",
     "VisionSession",
     "batching_mode",
+    "optimized_graph_cache",
     "read_batching_mode",
 ]
 
@@ -157,11 +159,30 @@ class VisionSession(OnnxEncoder):
         return self._run({"pixel_values": pixel_values})
 
 
+def optimized_graph_cache(cache_dir: Path) -> Path | None:
+    """CACHE_DIR/optimized when it can be written, else None after one warning: the cache
+    only saves start-up time, so a read-only CACHE_DIR must not stop the server."""
+    folder = cache_dir / "optimized"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        log.warning(
+            "CACHE_DIR %s is not writable (%s): running without the optimized-graph cache",
+            cache_dir,
+            exc.strerror or exc,
+        )
+        return None
+    return folder
+
+
 def _optimized_session(
     path: Path, options: ort.SessionOptions, providers: list[str], cache: Path | None
 ) -> ort.InferenceSession:
-    """A session with every graph optimization; the optimized graph is saved in `cache` so
-    later starts load it as is instead of optimizing again (a cold-start saving)."""
+    """A session with every graph optimization; the optimized graph is saved in `cache` (a
+    writable folder, see `optimized_graph_cache`) so later starts load it as is instead of
+    optimizing again (a cold-start saving)."""
     cached = _cached_path(path, providers, cache) if cache else None
     if cached is not None and cached.is_file():
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
@@ -173,14 +194,17 @@ def _optimized_session(
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     partial = cached.with_name(f"{cached.name}.{os.getpid()}.tmp") if cached else None
     if partial is not None:
-        cached.parent.mkdir(parents=True, exist_ok=True)
         options.optimized_model_filepath = str(partial)
     try:
         session = ort.InferenceSession(str(path), options, providers=providers)
     except Exception as exc:  # ORT raises its own Fail/InvalidGraph/... types
         raise ConfigError(f"{path}: ONNX Runtime cannot load it ({exc})") from None
     if partial is not None and partial.is_file():
-        os.replace(partial, cached)  # atomic: a concurrent start sees all of it or nothing
+        try:
+            os.replace(partial, cached)  # atomic: a concurrent start sees all of it or nothing
+        except OSError:
+            log.warning("could not keep the optimized graph of %s", path.name)
+            partial.unlink(missing_ok=True)
     return session
 
 
@@ -189,7 +213,7 @@ def _cached_path(path: Path, providers: list[str], cache: Path) -> Path:
     stat = path.resolve().stat()
     identity = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{ort.__version__}|{providers}"
     digest = hashlib.sha256(identity.encode()).hexdigest()[:24]
-    return cache / "optimized" / f"{path.stem}-{digest}.onnx"
+    return cache / f"{path.stem}-{digest}.onnx"
 
 
 def _providers(use_gpu: bool) -> list[str]:

@@ -2,13 +2,20 @@
 
 Modelled on TEI's queue: every admitted text becomes an Entry with a future; worker tasks
 take the next batch as soon as they are free (no fixed waiting window), run it on the
-inference pool and resolve the futures. The queue is bounded in texts, so a burst beyond it
+inference pool and resolve the futures. Admission comes first: a request reserves queue
+space for all its texts (`admit`) before it tokenizes them, and a request that does not fit
 is refused at once with a retry hint instead of queuing without bound.
 
-A batch is cut around the oldest entry: the queue is sorted by token count and the batch
-grows from the oldest entry towards the neighbours closest in length, while the padded size
-(longest x count) stays within the token budget. Similar lengths keep padding small; always
-including the oldest entry means a long text is never starved by a stream of short ones.
+The order is fair between callers, by start-time fair queuing over tokens: each request, or
+each EmbedBatch stream as a whole, is a Flow, and its texts get virtual start tags that
+continue where the flow's previous text ended, never earlier than the text now in service.
+Batches are cut in tag order, so a lone Embed is served within about one text per active
+flow, however many texts a bulk list or 64 streams have queued; a flow that was idle
+gets no credit for it. Within the first few batches' worth of entries, a batch grows from
+the first entry towards the entries closest in length, while the padded size (longest x
+count) stays within the token budget: similar lengths keep padding small, and the first
+entry is always taken, so nothing is starved.
+
 When batching is inexact for the model (dynamic activation quantization), every batch is a
 single entry and several workers run at once, one core each; a batch that runs alone
 (nothing else running or queued) is flagged so the engine may give it every core.
@@ -17,22 +24,25 @@ single entry and several workers run at once, one core each; a batch that runs a
 from __future__ import annotations
 
 import asyncio
-import bisect
+import heapq
+import itertools
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..errors import DeadlineExceeded, Overloaded
 from .types import TokenizedText
 
-__all__ = ["BatchLimits", "Scheduled", "TextScheduler"]
+__all__ = ["Admission", "BatchLimits", "Flow", "Scheduled", "TextScheduler"]
 
 # Runs one batch on a worker thread: encoded texts in, one pooled vector per text out. The
 # flag says the batch runs alone (no other batch running or queued).
 InferBatch = Callable[[list[TokenizedText], bool], list[np.ndarray]]
+# How far past the first entry (in batches) a batch may reach for texts of similar length.
+LOOKAHEAD_BATCHES = 4
 
 
 @dataclass(frozen=True)
@@ -41,7 +51,7 @@ class BatchLimits:
 
     batched: bool  # False: every input alone (the model's graph interferes across a batch)
     workers: int  # batches run at once
-    max_queued: int  # texts waiting at most; beyond it Overloaded
+    max_queued: int  # texts admitted and not yet dispatched, at most; beyond it Overloaded
     max_batch_size: int  # texts per batch
     max_batch_tokens: int  # padded tokens per batch: longest x count
     max_padding_ratio: float = 1.5  # padded tokens / real tokens a batch may reach
@@ -49,11 +59,27 @@ class BatchLimits:
 
 
 @dataclass(eq=False)
+class Flow:
+    """One caller's share of the queue: a request, or a whole EmbedBatch stream."""
+
+    finish: float = 0.0  # virtual finish tag of the flow's latest text
+
+
+_QUEUED, _DISPATCHED, _DROPPED = range(3)
+
+
+@dataclass(eq=False)
 class _Entry:
     encoded: TokenizedText
     future: asyncio.Future[np.ndarray]
     deadline: float | None  # loop time after which nobody wants the result
+    start: float  # virtual start tag: the fair order
+    seq: int  # ties keep arrival order
+    state: int = _QUEUED
     inference_ms: float = 0.0  # of the batch that served it
+
+    def key(self) -> tuple[float, int, _Entry]:
+        return (self.start, self.seq, self)
 
 
 @dataclass(frozen=True)
@@ -65,14 +91,39 @@ class Scheduled:
     inference_ms: float
 
 
+@dataclass(eq=False)
+class Admission:
+    """Queue space a request holds from before tokenization until its texts are queued."""
+
+    scheduler: TextScheduler
+    held: int
+    _closed: bool = field(default=False, repr=False)
+
+    def release(self, count: int) -> None:
+        """Gives back space the request turned out not to need (cache hits, repeats)."""
+        count = min(count, self.held)
+        self.held -= count
+        self.scheduler._reserved -= count
+
+    def close(self) -> None:
+        """Gives back whatever is still held (the request failed or finished)."""
+        if not self._closed:
+            self._closed = True
+            self.release(self.held)
+
+
 class TextScheduler:
-    """One model's queue and its worker tasks; `submit` is the only way in."""
+    """One model's queue and its worker tasks; `admit` then `submit` is the only way in."""
 
     def __init__(self, infer: InferBatch, limits: BatchLimits, pool: ThreadPoolExecutor) -> None:
         self.limits = limits
         self._infer = infer
         self._pool = pool
-        self._queue: list[_Entry] = []  # arrival order
+        self._heap: list[tuple[float, int, _Entry]] = []  # may hold dropped entries
+        self._live = 0  # queued entries whose caller still waits: exact at every moment
+        self._reserved = 0  # admitted texts not queued yet (tokenizing)
+        self._virtual = 0.0  # start tag of the latest dispatched text
+        self._seq = itertools.count()
         self._wake = asyncio.Event()
         self._workers: list[asyncio.Task[None]] = []
         self._running = 0  # batches on the inference pool now
@@ -80,27 +131,52 @@ class TextScheduler:
 
     @property
     def queued(self) -> int:
-        return len(self._queue)
+        """Texts waiting for a batch now (not counting those still being tokenized)."""
+        return self._live
 
-    async def submit(self, encoded: Sequence[TokenizedText], deadline: float | None) -> Scheduled:
-        """Queues the texts and waits for their pooled vectors (Overloaded when full)."""
-        if len(self._queue) + len(encoded) > self.limits.max_queued:
+    def admit(self, count: int) -> Admission:
+        """Reserves room for `count` texts, or raises Overloaded before any work is done."""
+        waiting = self._live + self._reserved
+        if waiting + count > self.limits.max_queued:
             raise Overloaded(
-                f"server is busy: {len(self._queue)} texts queued, limit "
-                f"{self.limits.max_queued} (MAX_PENDING_ITEMS); retry shortly",
+                f"server is busy: {waiting} texts queued, limit {self.limits.max_queued} "
+                "(MAX_PENDING_ITEMS); retry shortly",
                 retry_after_s=self._retry_after(),
             )
+        self._reserved += count
+        return Admission(self, count)
+
+    async def submit(
+        self,
+        encoded: Sequence[TokenizedText],
+        deadline: float | None,
+        *,
+        flow: Flow,
+        admission: Admission,
+    ) -> Scheduled:
+        """Queues the texts (their room was reserved by `admit`) and waits for their pooled
+        vectors; DeadlineExceeded when the deadline (loop time) passes while they wait."""
+        if len(encoded) > admission.held:
+            raise ValueError(f"{len(encoded)} texts submitted, {admission.held} admitted")
+        admission.release(len(encoded))
         self._start_workers()
         loop = asyncio.get_running_loop()
-        entries = [_Entry(item, loop.create_future(), deadline) for item in encoded]
-        self._queue.extend(entries)
+        entries = []
+        for item in encoded:
+            start = max(self._virtual, flow.finish)
+            flow.finish = start + item.tokens
+            entry = _Entry(item, loop.create_future(), deadline, start, next(self._seq))
+            heapq.heappush(self._heap, entry.key())
+            entries.append(entry)
+        self._live += len(entries)
         self._wake.set()
         started = time.perf_counter()
         try:
             pooled = await asyncio.gather(*(entry.future for entry in entries))
         except BaseException:
             for entry in entries:
-                entry.future.cancel()  # still queued: the workers skip it
+                entry.future.cancel()
+                self._drop(entry)  # still queued: the workers will skip it
             raise
         inference_ms = max(entry.inference_ms for entry in entries)
         total_ms = (time.perf_counter() - started) * 1000
@@ -118,6 +194,14 @@ class TextScheduler:
                 for i in range(self.limits.workers)
             ]
 
+    def _drop(self, entry: _Entry) -> None:
+        if entry.state == _QUEUED:
+            entry.state = _DROPPED
+            self._live -= 1
+        if len(self._heap) > 2 * self.limits.max_queued + 64:
+            self._heap = [key for key in self._heap if key[2].state == _QUEUED]
+            heapq.heapify(self._heap)
+
     async def _work(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
@@ -128,9 +212,9 @@ class TextScheduler:
                 if self.limits.batch_wait_s:
                     await asyncio.sleep(self.limits.batch_wait_s)
                 continue
-            if self._queue:
+            if self._live:
                 self._wake.set()  # more work: let an idle worker take it
-            alone = self._running == 0 and not self._queue
+            alone = self._running == 0 and not self._live
             self._running += 1
             started = time.perf_counter()
             try:
@@ -152,30 +236,42 @@ class TextScheduler:
                     entry.future.set_result(vector)
 
     def _next_batch(self, now: float) -> list[_Entry]:
-        """Drops entries nobody waits for, then cuts the next batch (empty when idle)."""
-        live = []
-        for entry in self._queue:
-            if entry.future.done():
-                continue  # cancelled: the caller went away
-            if entry.deadline is not None and entry.deadline <= now:
+        """The next batch in fair order (empty when idle); entries nobody waits for any more
+        are dropped on the way. Costs O(lookahead x log n), never a pass over the queue."""
+        lookahead = self.limits.max_batch_size * LOOKAHEAD_BATCHES if self.limits.batched else 1
+        candidates: list[_Entry] = []
+        while self._heap and len(candidates) < lookahead:
+            entry = heapq.heappop(self._heap)[2]
+            if entry.state != _QUEUED:
+                continue
+            if entry.future.done():  # cancelled: the caller went away
+                self._drop(entry)
+            elif entry.deadline is not None and entry.deadline <= now:
                 entry.future.set_exception(
                     DeadlineExceeded("the deadline passed while the text was queued")
                 )
-                continue
-            live.append(entry)
-        if not live:
-            self._queue = []
+                self._drop(entry)
+            else:
+                candidates.append(entry)
+        if not candidates:
             return []
-        batch = [live[0]] if not self.limits.batched else self._around_oldest(live)
+        batch = self._around_first(candidates) if self.limits.batched else candidates[:1]
         chosen = set(map(id, batch))
-        self._queue = [entry for entry in live if id(entry) not in chosen]
+        for entry in candidates:
+            if id(entry) not in chosen:
+                heapq.heappush(self._heap, entry.key())
+        for entry in batch:
+            entry.state = _DISPATCHED
+        self._live -= len(batch)
+        self._virtual = max(self._virtual, candidates[0].start)
         return batch
 
-    def _around_oldest(self, live: list[_Entry]) -> list[_Entry]:
-        by_length = sorted(live, key=lambda entry: entry.encoded.tokens)
+    def _around_first(self, candidates: list[_Entry]) -> list[_Entry]:
+        """The first entry in fair order and its neighbours in length among the candidates."""
+        first = candidates[0]
+        by_length = sorted(candidates, key=lambda entry: entry.encoded.tokens)
         lengths = [entry.encoded.tokens for entry in by_length]
-        start = bisect.bisect_left(lengths, live[0].encoded.tokens)
-        low = high = next(i for i in range(start, len(by_length)) if by_length[i] is live[0])
+        low = high = next(i for i, entry in enumerate(by_length) if entry is first)
         while high - low + 1 < self.limits.max_batch_size:
             grown = self._grow(lengths, low, high)
             if grown is None:
@@ -201,5 +297,5 @@ class TextScheduler:
 
     def _retry_after(self) -> float:
         """Seconds until the queue has likely drained enough to take a request again."""
-        backlog = len(self._queue) * self._item_seconds / max(self.limits.workers, 1)
+        backlog = (self._live + self._reserved) * self._item_seconds / max(self.limits.workers, 1)
         return min(max(backlog, 0.05), 10.0)

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from tokenizers import Tokenizer
 
-from ..errors import ConfigError, InputTooLong
+from ..errors import ConfigError
 from .types import TokenizedText
 
 __all__ = ["TextTokenizer", "pad_batch"]
@@ -39,26 +39,32 @@ class TextTokenizer:
         pad_id = whole.token_to_id("[PAD]")
         self.pad_id = 0 if pad_id is None else pad_id
 
-    def encode(self, texts: Sequence[str], truncate: Sequence[bool]) -> list[TokenizedText]:
-        """Encodes every text; an over-long text whose `truncate` is False raises InputTooLong."""
+    def encode(self, texts: Sequence[str], may_cut: Sequence[bool]) -> list[TokenizedText]:
+        """Encodes every text; one over the limit is cut to it only where `may_cut` says so
+        (the caller refuses the others, naming them in its own terms).
+
+        Both passes use `encode_batch`, which releases the GIL while it works (`encode`
+        holds it: a 10 MB text held every other thread for seconds).
+        """
         encodings = self._whole.encode_batch(list(texts), add_special_tokens=True)
-        tokenized = []
-        rows = zip(texts, encodings, truncate, strict=True)
-        for index, (text, encoding, may_cut) in enumerate(rows):
-            count = len(encoding.ids)
-            if count > self.max_tokens:
-                if not may_cut:
-                    where = "input" if len(texts) == 1 else f"inputs[{index}]"
-                    raise InputTooLong(self.too_long(count, where))
-                encoding = self._cut.encode(text, add_special_tokens=True)
-            tokenized.append(
-                TokenizedText(
-                    ids=np.asarray(encoding.ids, dtype=np.int64),
-                    type_ids=np.asarray(encoding.type_ids, dtype=np.int64),
-                    untruncated_tokens=count,
-                )
+        over = [
+            i
+            for i, (encoding, cut) in enumerate(zip(encodings, may_cut, strict=True))
+            if cut and len(encoding.ids) > self.max_tokens
+        ]
+        counts = [len(encoding.ids) for encoding in encodings]
+        if over:
+            recut = self._cut.encode_batch([texts[i] for i in over], add_special_tokens=True)
+            for i, encoding in zip(over, recut, strict=True):
+                encodings[i] = encoding
+        return [
+            TokenizedText(
+                ids=np.asarray(encoding.ids, dtype=np.int64),
+                type_ids=np.asarray(encoding.type_ids, dtype=np.int64),
+                untruncated_tokens=count,
             )
-        return tokenized
+            for encoding, count in zip(encodings, counts, strict=True)
+        ]
 
     def too_long(self, count: int, where: str = "input") -> str:
         """The refusal of a text of `count` tokens when truncation is not allowed."""

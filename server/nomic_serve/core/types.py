@@ -40,10 +40,11 @@ class VisionProfile:
 class TextItem:
     """One validated text, ready for tokenization."""
 
-    text: str
+    text: str  # at most MAX_INPUT_CHARS characters
     prefix: str  # a PREFIX_NAMES value, already resolved against the server default
     dim: int  # already resolved: 1..profile.dimension
     truncate: bool
+    cut: bool = False  # the caller's text was longer than MAX_INPUT_CHARS and was cut there
 
 
 @dataclass(frozen=True)

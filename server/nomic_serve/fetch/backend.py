@@ -18,7 +18,7 @@ from ipaddress import ip_address
 
 import httpcore
 
-from ..errors import FetchBlocked, FetchError
+from ..errors import FetchBlocked, FetchError, quoted
 from .guard import AddressPolicy, IPAddress
 
 __all__ = ["GuardedBackend", "Resolver", "resolve_host"]
@@ -31,7 +31,7 @@ async def resolve_host(host: str, port: int) -> list[IPAddress]:
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):  # UnicodeError: a label IDNA cannot encode
-        raise FetchError(f"image URL host {host!r} could not be resolved") from None
+        raise FetchError(f"image URL host {quoted(host)} could not be resolved") from None
     return list(dict.fromkeys(ip_address(info[4][0]) for info in infos))
 
 
@@ -71,7 +71,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         except ValueError:
             addresses = await self._resolver(host, port)
         if not addresses:
-            raise FetchError(f"image URL host {host!r} could not be resolved")
+            raise FetchError(f"image URL host {quoted(host)} could not be resolved")
         refusals = [self._policy.refusal(ip) for ip in addresses]
         allowed = [ip for ip, refusal in zip(addresses, refusals, strict=True) if refusal is None]
         if not allowed:

@@ -16,8 +16,8 @@ from .backend import GuardedBackend
 
 __all__ = ["GuardedTransport"]
 
-# Per fetcher: enough for a full image batch at once; callers beyond it queue for a connection.
-MAX_CONNECTIONS = 64
+# Idle connections kept per fetcher; the pool's size is the fetcher's FETCH_CONNECTIONS, which
+# its own semaphore never exceeds, so no request ever waits inside the pool.
 MAX_KEEPALIVE_CONNECTIONS = 16
 KEEPALIVE_EXPIRY_S = 30.0
 
@@ -25,11 +25,11 @@ KEEPALIVE_EXPIRY_S = 30.0
 class GuardedTransport(httpx.AsyncBaseTransport):
     """Sends httpx requests through a connection pool whose every socket is checked."""
 
-    def __init__(self, backend: GuardedBackend) -> None:
+    def __init__(self, backend: GuardedBackend, max_connections: int) -> None:
         self._pool = httpcore.AsyncConnectionPool(
             # certifi's CAs, or SSL_CERT_FILE / SSL_CERT_DIR where the operator sets them.
             ssl_context=httpx.create_ssl_context(),
-            max_connections=MAX_CONNECTIONS,
+            max_connections=max_connections,
             max_keepalive_connections=MAX_KEEPALIVE_CONNECTIONS,
             keepalive_expiry=KEEPALIVE_EXPIRY_S,
             network_backend=backend,

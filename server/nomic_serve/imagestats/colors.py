@@ -10,16 +10,16 @@ chunked HSV pass for the dominant colour, about 10 ms for a full 512x512 thumbna
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
 
 from ..config import AVERAGING_METHODS
-from ..errors import InvalidImage, InvalidInput
+from ..errors import InvalidImage, InvalidInput, quoted
 
-__all__ = ["ColorStats", "color_stats", "rgb_hex"]
+__all__ = ["ColorStats", "color_stats", "rgb_hex", "thumbnail_size"]
 
 MAX_SIDE = 512  # statistics are taken on a thumbnail whose longer side is at most this
 OPAQUE_ALPHA = 128  # pixels with less alpha do not count
@@ -55,7 +55,7 @@ def color_stats(image: Image.Image, method: str) -> ColorStats | None:
     """
     if method not in AVERAGING_METHODS:
         allowed = ", ".join(AVERAGING_METHODS)
-        raise InvalidInput(f"averaging method must be one of {allowed}, got {method!r}")
+        raise InvalidInput(f"averaging method must be one of {allowed}, got {quoted(method)}")
     planes = _opaque_planes(image)
     count = planes.shape[1]
     if count == 0:
@@ -98,8 +98,10 @@ def _opaque_planes(image: Image.Image) -> np.ndarray:
 
 
 def _thumbnail(image: Image.Image) -> Image.Image:
-    """The original's downscale: the requested size is cut from the longer side, then Pillow's
-    thumbnail (its own aspect rounding, reducing_gap=2, NEAREST for palettes) picks the size."""
+    """The original's downscale: the requested size is cut from the longer side, then what
+    Pillow's `thumbnail` does to a decoded image (its aspect rounding, then a resize with
+    reducing_gap=2, NEAREST for palettes), without the full-size copy `thumbnail` would
+    need, since it works in place: 200 MB less at the peak for a 50-megapixel photo."""
     width, height = image.size
     if max(width, height) <= MAX_SIDE:
         return image
@@ -107,9 +109,29 @@ def _thumbnail(image: Image.Image) -> Image.Image:
         requested = (MAX_SIDE, max(1, int(height * MAX_SIDE / width)))
     else:
         requested = (max(1, int(width * MAX_SIDE / height)), MAX_SIDE)
-    thumb = image.copy()
-    thumb.thumbnail(requested, Image.Resampling.LANCZOS)
-    return thumb
+    size = thumbnail_size(image.size, requested)
+    if size == image.size:
+        return image
+    return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
+
+
+def thumbnail_size(size: tuple[int, int], requested: tuple[int, int]) -> tuple[int, int]:
+    """The size Pillow's `thumbnail(requested)` gives an image of `size` (its own rounding
+    of the aspect ratio, Pillow 13's `preserve_aspect_ratio`)."""
+    width, height = size
+    x, y = requested
+    if x >= width and y >= height:
+        return size
+    aspect = width / height
+    if x / y >= aspect:
+        x = _round_aspect(y * aspect, lambda n: abs(aspect - n / y))
+    else:
+        y = _round_aspect(x / aspect, lambda n: 0 if n == 0 else abs(aspect - x / n))
+    return x, y
+
+
+def _round_aspect(number: float, key: Callable[[int], float]) -> int:
+    return max(min(math.floor(number), math.ceil(number), key=key), 1)
 
 
 def _dominant(planes: np.ndarray) -> np.ndarray:

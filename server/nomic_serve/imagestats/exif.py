@@ -5,6 +5,12 @@ and other opaque blobs are left out. Camera files carry odd and broken metadata,
 here may fail a request: a value without a faithful plain form is skipped, an unreadable IFD or
 tag is skipped and logged at debug. Pillow's own "corrupt EXIF" warnings are left to the
 warnings machinery: silencing them needs `warnings.catch_warnings`, which is not thread-safe.
+
+What is reported is bounded before it is decoded: a tag whose stored value is over
+MAX_VALUE_BYTES (a 9,000,000-value array, a 15 MB string) is left out and named in
+`omitted`, and so is every tag once MAX_TOTAL_BYTES have been reported; an EXIF block over
+MAX_BLOCK_BYTES is not read at all (`omitted` then names "EXIF"). Pillow decodes a value
+only when it is read, so an oversized one is never turned into Python objects at all.
 """
 
 from __future__ import annotations
@@ -12,13 +18,21 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from PIL import ExifTags, Image
-from PIL.TiffImagePlugin import IFDRational
+from PIL.TiffImagePlugin import IFDRational, ImageFileDirectory_v2
 
-__all__ = ["read_exif"]
+__all__ = ["MAX_BLOCK_BYTES", "MAX_TOTAL_BYTES", "MAX_VALUE_BYTES", "ExifData", "read_exif"]
+
+MAX_VALUE_BYTES = 4096  # one tag's stored value: any camera's real tags fit many times over
+MAX_TOTAL_BYTES = 64 * 1024  # all reported tags' stored values together
+# An EXIF block (a PNG eXIf or WebP EXIF chunk) larger than this is not read at all: a JPEG's
+# cannot exceed 64 KB, and Pillow copies the whole block three times before any tag is read.
+MAX_BLOCK_BYTES = 1024 * 1024
+OMITTED_BLOCK = "EXIF"  # what `omitted` names when the whole block was left unread
 
 logger = logging.getLogger(__name__)
 
@@ -72,52 +86,118 @@ _SKIPPED = frozenset(_OPAQUE | _FILE_LAYOUT)
 _COMMENT_CODES = {b"ASCII\0\0\0": "ascii", b"\0" * 8: "ascii", b"UNICODE\0": "utf-16"}
 
 
-def read_exif(image: Image.Image) -> dict[str, object]:
-    """Every readable tag of IFD0, the Exif IFD and GPS by its Pillow name; {} when none.
+@dataclass
+class ExifData:
+    """Tags by name, and the names left out because their values were too large."""
+
+    tags: dict[str, object] = field(default_factory=dict)
+    omitted: list[str] = field(default_factory=list)
+    _budget: int = MAX_TOTAL_BYTES
+
+    def admit(self, name: str, size: int) -> bool:
+        """Whether a value of `size` stored bytes may be decoded and reported."""
+        if size > MAX_VALUE_BYTES or size > self._budget:
+            self.omitted.append(name)
+            return False
+        self._budget -= size
+        return True
+
+
+def read_exif(image: Image.Image) -> ExifData:
+    """Every readable tag of IFD0, the Exif IFD and GPS by its Pillow name; none when absent.
 
     GPS is reduced to what exiftool -n reports as the position: signed decimal GPSLatitude and
     GPSLongitude (S and W negative) and signed GPSAltitude, and left out entirely unless both
     coordinates are there and not both 0 (a 0,0 fix is a placeholder; the original dropped it).
     """
+    found = ExifData()
+    block = image.info.get("exif")
+    if isinstance(block, bytes) and len(block) > MAX_BLOCK_BYTES:
+        found.omitted.append(OMITTED_BLOCK)
+        return found
     try:
         exif = image.getexif()
     except Exception:  # Pillow's TIFF parser raises many types on corrupt data
         logger.debug("EXIF unreadable", exc_info=True)
-        return {}
-    tags = _named(_entries(exif), exif.endian)
-    tags.update(_named(_sub_ifd(exif, ExifTags.IFD.Exif), exif.endian))
-    tags.update(_gps(_sub_ifd(exif, ExifTags.IFD.GPSInfo)))
-    return tags
+        return found
+    found.tags.update(_named(_entries(exif, _stored(exif._info), found), exif.endian))
+    exif_ifd = _sub_ifd(exif, ExifTags.IFD.Exif)
+    if exif_ifd is not None:
+        found.tags.update(_named(_entries(exif_ifd, _stored(exif_ifd), found), exif.endian))
+    gps_ifd = _sub_ifd(exif, ExifTags.IFD.GPSInfo)
+    if gps_ifd is not None:
+        found.tags.update(_gps(_entries(gps_ifd, _stored(gps_ifd), found, _GPS_NAMES)))
+    return found
 
 
-def _entries(ifd: Mapping[int, Any]) -> dict[int, Any]:
-    """The tags of one IFD, read one by one so a corrupt tag costs only itself."""
+def _stored(directory: ImageFileDirectory_v2 | None) -> Mapping[int, bytes]:
+    """The raw bytes of each tag not decoded yet (Pillow's `_tagdata`, which its docs name as
+    where tags are found), so a value's size is known before it is decoded."""
+    return getattr(directory, "_tagdata", None) or {}
+
+
+_GPS_NAMES = {int(tag): tag.name for tag in _GPS}
+
+
+def _entries(
+    ifd: Mapping[int, Any],
+    stored: Mapping[int, bytes],
+    found: ExifData,
+    names: Mapping[int, str] = ExifTags.TAGS,
+) -> dict[int, Any]:
+    """The tags of one IFD, read one by one so a corrupt tag costs only itself; a named tag
+    whose stored value is too large is never decoded, only listed as omitted."""
     entries = {}
-    for tag in list(ifd):
+    skipped = _SKIPPED if names is ExifTags.TAGS else frozenset()
+    for tag in _keys(ifd):
+        name = names.get(tag)
+        if name is None or tag in skipped:
+            continue
+        if not found.admit(name, len(stored.get(tag, b""))):
+            continue
         try:
-            entries[tag] = ifd[tag]
+            entries[tag] = _fixup(ifd[tag])
         except Exception:  # values are decoded lazily, on access
             logger.debug("EXIF tag 0x%04x unreadable", tag, exc_info=True)
     return entries
 
 
-def _sub_ifd(exif: Image.Exif, pointer: int) -> dict[int, Any]:
+def _keys(ifd: Mapping[int, Any]) -> Iterator[int]:
     try:
-        return _entries(exif.get_ifd(pointer))
+        yield from sorted(ifd)
+    except Exception:  # a directory Pillow cannot list
+        logger.debug("EXIF directory unreadable", exc_info=True)
+
+
+def _fixup(value: object) -> object:
+    """A one-item tuple is its item, as Pillow's own Exif mapping reports it."""
+    if isinstance(value, tuple) and len(value) == 1:
+        return value[0]
+    return value
+
+
+def _sub_ifd(exif: Image.Exif, pointer: int) -> ImageFileDirectory_v2 | None:
+    """The Exif or GPS directory, loaded but not decoded (Pillow's `get_ifd` would decode
+    every value in it first, however large)."""
+    try:
+        offset = exif.get(pointer)
+        if not isinstance(offset, int) or not hasattr(exif, "fp"):
+            return None
+        directory = ImageFileDirectory_v2(exif.head, group=pointer)
+        exif.fp.seek(offset)
+        directory.load(exif.fp)
     except Exception:  # a bad offset or a truncated directory
         logger.debug("EXIF IFD 0x%04x unreadable", pointer, exc_info=True)
-        return {}
+        return None
+    return directory
 
 
 def _named(entries: Mapping[int, Any], endian: str | None) -> dict[str, object]:
     named: dict[str, object] = {}
     for tag, raw in entries.items():
-        name = ExifTags.TAGS.get(tag)
-        if name is None or tag in _SKIPPED:
-            continue
         value = _user_comment(raw, endian) if tag == _Base.UserComment else _plain(raw)
         if value is not None:
-            named[name] = value
+            named[ExifTags.TAGS[tag]] = value
     return named
 
 

@@ -20,6 +20,7 @@ from typing import TextIO
 from urllib.error import HTTPError, URLError
 from urllib.request import Request, build_opener
 
+from nomic_serve.errors import DownloadError
 from nomic_serve.models import catalog
 from nomic_serve.models.catalog import HF_BASE_URL, ModelFile
 
@@ -29,10 +30,6 @@ USER_AGENT = "nomic-serve-download/1"
 TRANSIENT = (ConnectionError, TimeoutError, ssl.SSLError, http.client.HTTPException, URLError)
 TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 _CONTENT_RANGE = re.compile(r"bytes (?:(\d+)-\d+|\*)/(\d+|\*)")
-
-
-class DownloadError(Exception):
-    """A file could not be fetched or verified; the message names the file and why."""
 
 
 class _Interrupted(ConnectionError):

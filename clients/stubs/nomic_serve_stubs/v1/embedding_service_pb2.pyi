@@ -218,14 +218,16 @@ class ImageStatsRequest(_message.Message):
     def __init__(self, content: _Optional[str] = ..., data: _Optional[bytes] = ..., averaging_method: _Optional[str] = ...) -> None: ...
 
 class ImageStatsResponse(_message.Message):
-    __slots__ = ("exif_data", "color_data", "time_ms")
+    __slots__ = ("exif_data", "color_data", "time_ms", "exif_omitted")
     EXIF_DATA_FIELD_NUMBER: _ClassVar[int]
     COLOR_DATA_FIELD_NUMBER: _ClassVar[int]
     TIME_MS_FIELD_NUMBER: _ClassVar[int]
+    EXIF_OMITTED_FIELD_NUMBER: _ClassVar[int]
     exif_data: _struct_pb2.Struct
     color_data: ColorData
     time_ms: float
-    def __init__(self, exif_data: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., color_data: _Optional[_Union[ColorData, _Mapping]] = ..., time_ms: _Optional[float] = ...) -> None: ...
+    exif_omitted: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, exif_data: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., color_data: _Optional[_Union[ColorData, _Mapping]] = ..., time_ms: _Optional[float] = ..., exif_omitted: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ColorData(_message.Message):
     __slots__ = ("avg_color", "dominant_color")
@@ -306,7 +308,7 @@ class InfoResponse(_message.Message):
     def __init__(self, averaging: _Optional[str] = ..., load_cuda: _Optional[bool] = ..., txt_model: _Optional[str] = ..., tokenizer: _Optional[str] = ..., img_model: _Optional[str] = ..., text: _Optional[_Union[ModelInfo, _Mapping]] = ..., vision: _Optional[_Union[ModelInfo, _Mapping]] = ..., default_prefix: _Optional[str] = ..., version: _Optional[str] = ..., limits: _Optional[_Union[Limits, _Mapping]] = ..., exif_orientation: _Optional[bool] = ..., cache: _Optional[_Union[CacheStats, _Mapping]] = ...) -> None: ...
 
 class Limits(_message.Message):
-    __slots__ = ("image_max_bytes", "image_max_pixels", "image_max_per_request", "image_decode_timeout_s", "fetch_timeout_s", "fetch_max_redirects", "fetch_allow_networks", "max_list_inputs", "max_pending_items", "stream_window", "grpc_max_message_bytes")
+    __slots__ = ("image_max_bytes", "image_max_pixels", "image_max_per_request", "image_decode_timeout_s", "fetch_timeout_s", "fetch_max_redirects", "fetch_allow_networks", "max_list_inputs", "max_pending_items", "stream_window", "grpc_max_message_bytes", "image_max_pending", "image_max_pending_bytes", "image_decode_bytes", "fetch_connections", "fetch_connections_per_request")
     IMAGE_MAX_BYTES_FIELD_NUMBER: _ClassVar[int]
     IMAGE_MAX_PIXELS_FIELD_NUMBER: _ClassVar[int]
     IMAGE_MAX_PER_REQUEST_FIELD_NUMBER: _ClassVar[int]
@@ -318,6 +320,11 @@ class Limits(_message.Message):
     MAX_PENDING_ITEMS_FIELD_NUMBER: _ClassVar[int]
     STREAM_WINDOW_FIELD_NUMBER: _ClassVar[int]
     GRPC_MAX_MESSAGE_BYTES_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_MAX_PENDING_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_MAX_PENDING_BYTES_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_DECODE_BYTES_FIELD_NUMBER: _ClassVar[int]
+    FETCH_CONNECTIONS_FIELD_NUMBER: _ClassVar[int]
+    FETCH_CONNECTIONS_PER_REQUEST_FIELD_NUMBER: _ClassVar[int]
     image_max_bytes: int
     image_max_pixels: int
     image_max_per_request: int
@@ -329,10 +336,15 @@ class Limits(_message.Message):
     max_pending_items: int
     stream_window: int
     grpc_max_message_bytes: int
-    def __init__(self, image_max_bytes: _Optional[int] = ..., image_max_pixels: _Optional[int] = ..., image_max_per_request: _Optional[int] = ..., image_decode_timeout_s: _Optional[float] = ..., fetch_timeout_s: _Optional[float] = ..., fetch_max_redirects: _Optional[int] = ..., fetch_allow_networks: _Optional[_Iterable[str]] = ..., max_list_inputs: _Optional[int] = ..., max_pending_items: _Optional[int] = ..., stream_window: _Optional[int] = ..., grpc_max_message_bytes: _Optional[int] = ...) -> None: ...
+    image_max_pending: int
+    image_max_pending_bytes: int
+    image_decode_bytes: int
+    fetch_connections: int
+    fetch_connections_per_request: int
+    def __init__(self, image_max_bytes: _Optional[int] = ..., image_max_pixels: _Optional[int] = ..., image_max_per_request: _Optional[int] = ..., image_decode_timeout_s: _Optional[float] = ..., fetch_timeout_s: _Optional[float] = ..., fetch_max_redirects: _Optional[int] = ..., fetch_allow_networks: _Optional[_Iterable[str]] = ..., max_list_inputs: _Optional[int] = ..., max_pending_items: _Optional[int] = ..., stream_window: _Optional[int] = ..., grpc_max_message_bytes: _Optional[int] = ..., image_max_pending: _Optional[int] = ..., image_max_pending_bytes: _Optional[int] = ..., image_decode_bytes: _Optional[int] = ..., fetch_connections: _Optional[int] = ..., fetch_connections_per_request: _Optional[int] = ...) -> None: ...
 
 class ModelInfo(_message.Message):
-    __slots__ = ("name", "path", "dimension", "max_tokens", "pooling", "matryoshka_layer_norm", "prefixes", "providers", "batching", "batching_reason", "source", "scheduler")
+    __slots__ = ("name", "path", "dimension", "max_tokens", "pooling", "matryoshka_layer_norm", "prefixes", "providers", "batching", "batching_reason", "source", "scheduler", "max_input_chars")
     NAME_FIELD_NUMBER: _ClassVar[int]
     PATH_FIELD_NUMBER: _ClassVar[int]
     DIMENSION_FIELD_NUMBER: _ClassVar[int]
@@ -345,6 +357,7 @@ class ModelInfo(_message.Message):
     BATCHING_REASON_FIELD_NUMBER: _ClassVar[int]
     SOURCE_FIELD_NUMBER: _ClassVar[int]
     SCHEDULER_FIELD_NUMBER: _ClassVar[int]
+    MAX_INPUT_CHARS_FIELD_NUMBER: _ClassVar[int]
     name: str
     path: str
     dimension: int
@@ -357,7 +370,8 @@ class ModelInfo(_message.Message):
     batching_reason: str
     source: str
     scheduler: Scheduler
-    def __init__(self, name: _Optional[str] = ..., path: _Optional[str] = ..., dimension: _Optional[int] = ..., max_tokens: _Optional[int] = ..., pooling: _Optional[str] = ..., matryoshka_layer_norm: _Optional[bool] = ..., prefixes: _Optional[_Iterable[str]] = ..., providers: _Optional[_Iterable[str]] = ..., batching: _Optional[str] = ..., batching_reason: _Optional[str] = ..., source: _Optional[str] = ..., scheduler: _Optional[_Union[Scheduler, _Mapping]] = ...) -> None: ...
+    max_input_chars: int
+    def __init__(self, name: _Optional[str] = ..., path: _Optional[str] = ..., dimension: _Optional[int] = ..., max_tokens: _Optional[int] = ..., pooling: _Optional[str] = ..., matryoshka_layer_norm: _Optional[bool] = ..., prefixes: _Optional[_Iterable[str]] = ..., providers: _Optional[_Iterable[str]] = ..., batching: _Optional[str] = ..., batching_reason: _Optional[str] = ..., source: _Optional[str] = ..., scheduler: _Optional[_Union[Scheduler, _Mapping]] = ..., max_input_chars: _Optional[int] = ...) -> None: ...
 
 class Scheduler(_message.Message):
     __slots__ = ("workers", "max_batch_size", "max_batch_tokens", "batch_wait_ms", "queued", "intra_op_threads", "solo_session", "max_padding_ratio")
