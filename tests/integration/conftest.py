@@ -69,25 +69,30 @@ async def serving(
             await channel.close()
 
 
+# The shared servers run without the embedding cache: a test comparing a list with single
+# calls, or concurrent calls with lone ones, must compare computed results, never a result
+# with its own cached copy. Tests of the cache start a server of their own.
+
+
 @pytest.fixture(scope="session")
 async def tiny(tiny_model) -> AsyncIterator[Served]:
-    async with serving(tiny_model.model) as served:
+    async with serving(tiny_model.model, cache_bytes=0) as served:
         yield served
 
 
 @pytest.fixture(scope="session")
 async def wide(wide_model) -> AsyncIterator[Served]:
-    async with serving(wide_model.model) as served:
+    async with serving(wide_model.model, cache_bytes=0) as served:
         yield served
 
 
 @pytest.fixture(scope="session")
 async def quantized(quantized_model) -> AsyncIterator[Served]:
-    async with serving(quantized_model.model) as served:
+    async with serving(quantized_model.model, cache_bytes=0) as served:
         yield served
 
 
 @pytest.fixture(scope="session")
 async def vision(tiny_model, vision_model) -> AsyncIterator[Served]:
-    async with serving(tiny_model.model, vision=vision_model.model) as served:
+    async with serving(tiny_model.model, vision=vision_model.model, cache_bytes=0) as served:
         yield served

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import grpc
 import pytest
@@ -10,6 +11,7 @@ from grpc_health.v1 import health_pb2
 
 from nomic_serve_stubs.v1 import embedding_service_pb2 as pb
 
+from ..support.waiting import eventually
 from .conftest import MISSING, Served, serving
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
@@ -74,27 +76,43 @@ async def test_without_a_model_text_rpcs_are_unavailable() -> None:
         assert not (await served.stub.Info(pb.InfoRequest())).HasField("text")
 
 
-async def test_graceful_stop_finishes_in_flight_work_and_refuses_new(tiny_model) -> None:
-    async with serving(tiny_model.model, inference_workers=1) as served:
-        in_flight = [
-            asyncio.ensure_future(served.stub.EmbedList(pb.EmbedListRequest(inputs=["cat"] * 200)))
-            for _ in range(4)
+async def test_graceful_stop_finishes_in_flight_work_and_refuses_new(
+    tiny_model, monkeypatch
+) -> None:
+    """Stop while four lists of distinct texts are inside the server, held at the model: a
+    health watcher sees NOT_SERVING at once, a new call is refused, the stop waits for the
+    four lists, and every one of their 200 texts is answered."""
+    async with serving(tiny_model.model, cache_bytes=0, inference_workers=1) as served:
+        assert served.text is not None
+        engine = served.text.engine
+        gate, real, held = threading.Event(), engine.session.run, []
+
+        def run(*arrays):
+            held.append(len(arrays[0]))
+            assert gate.wait(10), "the test never let inference go on"
+            return real(*arrays)
+
+        monkeypatch.setattr(engine.session, "run", run)
+        watch = served.health.Watch(health_pb2.HealthCheckRequest(service="text"))
+        assert (await watch.read()).status == SERVING
+        texts = [[f"cat {i} dog {j}" for j in range(50)] for i in range(4)]
+        lists = [
+            asyncio.ensure_future(served.stub.EmbedList(pb.EmbedListRequest(inputs=t)))
+            for t in texts
         ]
-        await asyncio.sleep(0.05)
+        # All 200 texts are inside: one batch at the model, the rest queued behind it.
+        await eventually(lambda: held and engine.scheduler.queued + held[0] == 200)
         stopping = asyncio.ensure_future(served.running.stop(grace=30))
-        await asyncio.sleep(0.05)
-        health = await _status_or_error(served)
-        replies = await asyncio.gather(*in_flight)
+        assert (await watch.read()).status == NOT_SERVING
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await served.stub.Embed(pb.EmbedRequest(input="late"), timeout=10)
+        # gRPC refuses it before any handler runs: UNAVAILABLE on a connection the server
+        # is closing, CANCELLED when the call raced the stop.
+        assert refused.value.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)
+        assert not stopping.done() and not any(call.done() for call in lists)
+        watch.cancel()  # an open Watch would hold the stop for the whole grace period
+        gate.set()
+        replies = await asyncio.gather(*lists)
         await stopping
-        assert all(len(r.embeddings) == 200 for r in replies)
-        assert health in (NOT_SERVING, grpc.StatusCode.UNAVAILABLE)
-        with pytest.raises(grpc.aio.AioRpcError) as caught:
-            await served.stub.Embed(pb.EmbedRequest(input="cat"))
-        assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
-
-
-async def _status_or_error(served: Served) -> object:
-    try:
-        return await _status(served, "text")
-    except grpc.aio.AioRpcError as error:
-        return error.code()
+    assert [len(reply.embeddings) for reply in replies] == [50] * 4
+    assert all(len(vector.values) == 32 for reply in replies for vector in reply.embeddings)

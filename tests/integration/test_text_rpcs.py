@@ -10,6 +10,7 @@ import pytest
 
 from nomic_serve_stubs.v1 import embedding_service_pb2 as pb
 
+from ..support.waiting import eventually
 from .conftest import Served
 from .reference import reference_embedding
 
@@ -127,14 +128,21 @@ async def test_list_errors_name_the_bad_item(tiny: Served) -> None:
     assert "inputs[1] is empty" in caught.value.details()
 
 
-async def test_concurrent_requests_get_their_own_answers(tiny: Served) -> None:
+async def test_concurrent_requests_get_their_own_answers(tiny: Served, monkeypatch) -> None:
+    """64 concurrent calls (each text twice) really share batches, the server computing
+    every one (no cache), and each caller still gets exactly its own text's vector."""
     texts = [
         f"the {w} and the {v}"
         for w in ("cat", "dog", "fish", "bird")
         for v in ("tree", "house", "car", "road", "sky", "sea", "sun", "moon")
     ] * 2
     alone = [(await tiny.stub.Embed(pb.EmbedRequest(input=t))).embedding for t in texts[:32]]
+    assert tiny.text is not None
+    session = tiny.text.engine.session
+    real, sizes = session.run, []
+    monkeypatch.setattr(session, "run", lambda ids, *a: sizes.append(len(ids)) or real(ids, *a))
     together = await asyncio.gather(*(tiny.stub.Embed(pb.EmbedRequest(input=t)) for t in texts))
+    assert sum(sizes) == 64 and max(sizes) > 1  # computed, and batched across callers
     for index, reply in enumerate(together):
         assert np.abs(_vec(reply.embedding) - _vec(alone[index % 32])).max() <= 1e-5
 
@@ -190,8 +198,7 @@ async def test_overload_is_refused_fast_and_the_rest_succeeds(tiny_model, monkey
             asyncio.ensure_future(served.stub.Embed(pb.EmbedRequest(input=f"cat {i}")))
             for i in range(40)
         ]
-        while sum(c.done() for c in calls) < 40 - 5:  # 35 refusals come back at once
-            await asyncio.sleep(0.01)
+        await eventually(lambda: sum(c.done() for c in calls) == 40 - 5)  # refused at once
         gate.set()
         results = await asyncio.gather(*calls, return_exceptions=True)
         refused = [r for r in results if isinstance(r, grpc.aio.AioRpcError)]
@@ -242,6 +249,9 @@ async def test_stream_reads_ahead_at_most_the_window(tiny_model, monkeypatch) ->
         call = served.stub.EmbedBatch()
         for i in range(20):
             await call.write(pb.EmbedBatchRequest(input=f"cat {i}"))
+        await eventually(lambda: len(started) == 3)
+        # Proving that nothing more starts needs an observation window: the 17 others are
+        # already sent, so a server reading past its window would start one well within it.
         await asyncio.sleep(0.3)
         assert len(started) == 3  # the other 17 wait in flow control, not in memory
         release.set()

@@ -9,26 +9,34 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import re
 import shutil
 import socket
 import ssl
 import subprocess
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+import tracemalloc
+import zlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, ip_address, ip_network
 from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
 
+import grpc
 import httpcore
 import pytest
 
+from nomic_serve.api.status import status_code
 from nomic_serve.config import Settings
-from nomic_serve.errors import FetchBlocked, FetchError, ImageTooLarge, InvalidImage
+from nomic_serve.core.admission import ImageAdmission
+from nomic_serve.errors import FetchBlocked, FetchError, ImageTooLarge, InvalidImage, Overloaded
 from nomic_serve.fetch import AddressPolicy, ImageFetcher, Resolver, resolve_host
 from nomic_serve.fetch.guard import IPAddress
 
 from ..support.reference import unavailable
+from ..support.waiting import eventually
 
 IMAGE = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 16
 MAX_BYTES = 64 * 1024
@@ -388,11 +396,9 @@ async def test_default_policy_refuses_before_connecting(
 ) -> None:
     server.requests.clear()
     async with make_fetcher(AddressPolicy()) as fetcher:
-        started = time.monotonic()
         with pytest.raises(FetchBlocked, match=message):
             await fetcher.fetch(server.url("/image", host))
-        assert time.monotonic() - started < 0.5
-    assert connections == []
+    assert connections == []  # refused before any socket: no timing needed to show it
     assert server.requests == []
 
 
@@ -615,3 +621,466 @@ def test_metadata_is_refused_even_when_allowed() -> None:
     policy.check(ip_address("169.254.1.1"))
     with pytest.raises(FetchBlocked, match="it is never fetched"):
         policy.check(ip_address("169.254.169.254"))
+
+
+# --- hardening: encodings, connection slots, the download's deadline, charges ------------------
+#
+# More routes for the same server. /body serves a registered body with registered headers;
+# /gate holds every request until the test opens the gate, counting how many wait at once;
+# /raw writes registered bytes as the whole response, HTTP or not.
+
+
+@dataclass
+class Body:
+    data: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+    length: bool = True  # send Content-Length; False: the body ends when the connection closes
+
+
+@dataclass
+class Gate:
+    """Requests wait here until `released` is set; `most` is the most that waited at once."""
+
+    released: asyncio.Event = field(default_factory=asyncio.Event)
+    arrived: list[str] = field(default_factory=list)
+    waiting: int = 0
+    most: int = 0
+
+
+BODIES: dict[str, Body] = {}
+GATES: dict[str, Gate] = {}
+RAW: dict[str, bytes] = {}
+
+
+async def body(exchange: Exchange) -> None:
+    served = BODIES[exchange.query["name"]]
+    headers = dict(served.headers)
+    if served.length:
+        headers["Content-Length"] = str(len(served.data))
+    await exchange.send_head(200, headers)
+    exchange.writer.write(served.data)
+    await exchange.writer.drain()
+
+
+async def gate(exchange: Exchange) -> None:
+    """Answers IMAGE followed by the request's `i`, so each answer is told apart."""
+    waiting = GATES[exchange.query["name"]]
+    waiting.arrived.append(exchange.target)
+    waiting.waiting += 1
+    waiting.most = max(waiting.most, waiting.waiting)
+    try:
+        await waiting.released.wait()
+    finally:
+        waiting.waiting -= 1  # before answering: `most` never counts a request already done
+    await exchange.send(200, IMAGE + exchange.query.get("i", "").encode())
+
+
+async def raw(exchange: Exchange) -> None:
+    exchange.writer.write(RAW[exchange.query["name"]])
+    await exchange.writer.drain()
+
+
+ROUTES.update({"/body": body, "/gate": gate, "/raw": raw})
+
+
+def serve_body(name: str, data: bytes, *, length: bool = True, **headers: str) -> str:
+    """The path that serves `data` with `headers`."""
+    BODIES[name] = Body(data, headers, length)
+    return f"/body?name={name}"
+
+
+@contextlib.contextmanager
+def open_gate(name: str) -> Iterator[Gate]:
+    """A fresh gate, released (so no handler stays blocked) however the test ends."""
+    GATES[name] = waiting = Gate()
+    try:
+        yield waiting
+    finally:
+        waiting.released.set()
+
+
+async def loopback_resolver(host: str, port: int) -> list[IPAddress]:
+    """Every name is 127.0.0.1: distinct host names for the per-host share, one server."""
+    return [ip_address("127.0.0.1")]
+
+
+@contextlib.asynccontextmanager
+async def sized_fetcher(
+    *, connections: int = 64, timeout_s: float = 5.0, max_bytes: int = MAX_BYTES
+) -> AsyncIterator[ImageFetcher]:
+    fetcher = ImageFetcher(
+        max_bytes=max_bytes,
+        timeout_s=timeout_s,
+        max_redirects=3,
+        policy=ONLY_127_0_0_1,
+        connections=connections,
+        resolver=loopback_resolver,
+    )
+    try:
+        yield fetcher
+    finally:
+        await fetcher.aclose()
+
+
+def compressed(data: bytes, encoding: str) -> bytes:
+    """`data` in one layer of `encoding`: gzip / x-gzip (RFC 1952) or deflate (zlib, RFC 1950)."""
+    return zlib.compress(data, wbits=15 if encoding == "deflate" else 31)
+
+
+@functools.cache
+def zero_bomb(encoding: str, megabytes: int = 200) -> bytes:
+    """`megabytes` MiB of zeros in one layer of `encoding`: about 200 KB on the wire."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 15 if encoding == "deflate" else 31)
+    zeros = bytes(1 << 20)
+    return b"".join([*(packer.compress(zeros) for _ in range(megabytes)), packer.flush()])
+
+
+class InflationLog:
+    """Wraps zlib.decompressobj to record how many bytes each inflation produced."""
+
+    def __init__(self) -> None:
+        self.made: list[int] = []
+        self._real = zlib.decompressobj
+
+    def __call__(self, wbits: int = 15) -> object:
+        inner = self._real(wbits)
+        made = self.made
+
+        class Recorded:
+            def decompress(self, data: bytes, max_length: int = 0) -> bytes:
+                out = inner.decompress(data, max_length)
+                made.append(len(out))
+                return out
+
+        return Recorded()
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "x-gzip", "deflate", "GZIP", " gzip "])
+async def test_one_compression_layer_is_inflated(
+    fetcher: ImageFetcher, server: ImageServer, encoding: str
+) -> None:
+    path = serve_body(
+        f"one-layer-{encoding.strip()}",
+        compressed(IMAGE, encoding.strip().lower()),
+        **{"Content-Encoding": encoding},
+    )
+    assert await fetcher.fetch(server.url(path)) == IMAGE
+
+
+async def test_identity_encoding_is_passed_through(
+    fetcher: ImageFetcher, server: ImageServer
+) -> None:
+    path = serve_body("identity", IMAGE, **{"Content-Encoding": "identity"})
+    assert await fetcher.fetch(server.url(path)) == IMAGE
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+async def test_inflated_body_may_fill_the_limit_exactly(
+    fetcher: ImageFetcher, server: ImageServer, encoding: str
+) -> None:
+    exact = bytes(range(256)) * (MAX_BYTES // 256)
+    assert len(exact) == MAX_BYTES
+    fits = serve_body(
+        f"exact-{encoding}", compressed(exact, encoding), **{"Content-Encoding": encoding}
+    )
+    assert await fetcher.fetch(server.url(fits)) == exact
+    over = serve_body(
+        f"over-{encoding}", compressed(exact + b"!", encoding), **{"Content-Encoding": encoding}
+    )
+    with pytest.raises(ImageTooLarge, match=r"0\.0625 MB limit \(IMAGE_MAX_MB\)"):
+        await fetcher.fetch(server.url(over))
+
+
+@pytest.mark.parametrize(
+    ("encoding", "data"),
+    [
+        ("gzip, gzip", compressed(compressed(IMAGE, "gzip"), "gzip")),
+        ("gzip,gzip", compressed(compressed(IMAGE, "gzip"), "gzip")),
+        ("deflate, gzip", compressed(compressed(IMAGE, "deflate"), "gzip")),
+        ("br", IMAGE),
+        ("compress", IMAGE),
+        ("zstd", IMAGE),
+    ],
+)
+async def test_other_encodings_are_refused_by_name_without_decoding(
+    fetcher: ImageFetcher,
+    server: ImageServer,
+    monkeypatch: pytest.MonkeyPatch,
+    encoding: str,
+    data: bytes,
+) -> None:
+    inflations = InflationLog()
+    monkeypatch.setattr(zlib, "decompressobj", inflations)
+    path = serve_body(f"refused-{encoding}", data, **{"Content-Encoding": encoding})
+    with pytest.raises(FetchError) as refused:
+        await fetcher.fetch(server.url(path))
+    assert type(refused.value) is FetchError
+    assert str(refused.value) == (
+        f"image URL sent Content-Encoding {encoding!r}; only identity or one gzip or deflate "
+        "layer is accepted"
+    )
+    assert inflations.made == []  # not one byte was inflated
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+async def test_compression_bomb_stops_at_the_limit(
+    fetcher: ImageFetcher,
+    server: ImageServer,
+    monkeypatch: pytest.MonkeyPatch,
+    encoding: str,
+) -> None:
+    """200 MiB of zeros in ~200 KB, sent without a length (only inflating can find the size):
+    refused after inflating at most the limit + 1 byte, in a few MB of memory."""
+    bomb = zero_bomb(encoding)
+    assert len(bomb) < 300 * 1024
+    path = serve_body(f"bomb-{encoding}", bomb, length=False, **{"Content-Encoding": encoding})
+    inflations = InflationLog()
+    monkeypatch.setattr(zlib, "decompressobj", inflations)
+    charged: list[int] = []
+    tracemalloc.start()
+    try:
+        with pytest.raises(ImageTooLarge, match=r"0\.0625 MB limit \(IMAGE_MAX_MB\)"):
+            await fetcher.fetch(server.url(path), charged.append)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert inflations.made  # the size was found by inflating
+    assert sum(inflations.made) <= MAX_BYTES + 1
+    assert sum(charged) <= MAX_BYTES  # bytes past the limit are never charged
+    assert peak < 4 * 1024 * 1024, f"peak {peak:,} bytes while refusing a bomb"
+
+
+async def test_undecodable_compressed_body_is_a_fetch_error(
+    fetcher: ImageFetcher, server: ImageServer
+) -> None:
+    path = serve_body("not-gzip", b"this is not gzip at all", **{"Content-Encoding": "gzip"})
+    with pytest.raises(FetchError, match="sent a compressed body that could not be decoded"):
+        await fetcher.fetch(server.url(path))
+
+
+async def test_truncated_compressed_body_is_refused(
+    fetcher: ImageFetcher, server: ImageServer
+) -> None:
+    whole = compressed(IMAGE, "gzip")
+    path = serve_body("truncated-gzip", whole[: len(whole) // 2], **{"Content-Encoding": "gzip"})
+    with pytest.raises(FetchError):
+        await fetcher.fetch(server.url(path))
+
+
+async def test_multi_member_gzip_is_not_cut_short(
+    fetcher: ImageFetcher, server: ImageServer
+) -> None:
+    half = len(IMAGE) // 2
+    members = compressed(IMAGE[:half], "gzip") + compressed(IMAGE[half:], "gzip")
+    path = serve_body("two-members", members, **{"Content-Encoding": "gzip"})
+    try:
+        got = await fetcher.fetch(server.url(path))
+    except FetchError:
+        return  # refusing is also honest
+    assert got == IMAGE
+
+
+NON_HTTP_LOCATIONS = [
+    "data:image/png;base64,iVBORw0KGgo=",
+    "data:,GIF89a",
+    "mailto:x@y",
+    "javascript:alert(1)",
+    "file:///etc/passwd",
+]
+
+
+@pytest.mark.parametrize("location", NON_HTTP_LOCATIONS)
+async def test_redirect_to_a_non_http_scheme_is_an_invalid_argument(
+    fetcher: ImageFetcher, server: ImageServer, connections: list[str], location: str
+) -> None:
+    server.requests.clear()
+    with pytest.raises(FetchError) as refused:
+        await fetcher.fetch(server.url(f"/redirect?to={quote(location, safe='')}"))
+    assert type(refused.value) is FetchError  # nothing else escapes, FetchBlocked included
+    assert status_code(refused.value) is grpc.StatusCode.INVALID_ARGUMENT
+    assert str(refused.value).startswith("image URL ")
+    assert len(server.requests) == 1  # the target was never requested
+    assert connections == ["127.0.0.1"]
+
+
+@pytest.mark.parametrize(
+    ("location", "scheme"),
+    [
+        (NON_HTTP_LOCATIONS[0], "data"),
+        (NON_HTTP_LOCATIONS[2], "mailto"),
+        ("file:///etc/passwd", "file"),
+    ],
+)
+async def test_redirect_refusal_names_the_scheme(
+    fetcher: ImageFetcher, server: ImageServer, location: str, scheme: str
+) -> None:
+    with pytest.raises(FetchError) as refused:
+        await fetcher.fetch(server.url(f"/redirect?to={quote(location, safe='')}"))
+    assert str(refused.value) == f"image URL redirected to an unsupported scheme {scheme!r}"
+
+
+@pytest.mark.parametrize(
+    ("response", "message"),
+    [
+        (b"NOT HTTP AT ALL\r\n\r\n", "broke off the response or sent invalid HTTP"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\n", "sent invalid HTTP"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", "broke off the response"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab", "invalid HTTP"),
+        (b"HTTP/1.1 302 Found\r\nLocation: http://[::1\r\n\r\n", "image URL"),
+        (b"HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:99999/\r\n\r\n", "unusable URL"),
+        (b"", "broke off the response"),
+    ],
+)
+async def test_hostile_responses_end_as_fetch_errors(
+    fetcher: ImageFetcher, server: ImageServer, response: bytes, message: str
+) -> None:
+    name = f"hostile-{len(RAW)}"
+    RAW[name] = response
+    with pytest.raises(FetchError, match=re.escape(message)) as refused:
+        await fetcher.fetch(server.url(f"/raw?name={name}"))
+    assert type(refused.value) is FetchError
+
+
+async def test_one_host_gets_at_most_half_the_connections(server: ImageServer) -> None:
+    """connections=4: two downloads from images.example at once, a third waits for them,
+    while another host name still gets a connection at once."""
+    async with sized_fetcher(connections=4) as fetcher, contextlib.AsyncExitStack() as stack:
+        held = stack.enter_context(open_gate("per-host"))
+        tasks = [
+            asyncio.create_task(
+                fetcher.fetch(server.url(f"/gate?name=per-host&i={i}", "images.example"))
+            )
+            for i in range(3)
+        ]
+        stack.push_async_callback(asyncio.gather, *tasks, return_exceptions=True)
+        stack.callback(held.released.set)  # on the way out, before that gather
+        await eventually(lambda: len(held.arrived) == 2, timeout=5)
+        for _ in range(2):  # the loop has run both whole exchanges meanwhile
+            other = fetcher.fetch(server.url("/image", "other.example"))
+            assert await asyncio.wait_for(other, 5) == IMAGE
+        assert len(held.arrived) == 2, "a third download from one host started"
+        assert not any(task.done() for task in tasks)
+        held.released.set()
+        results = await asyncio.wait_for(asyncio.gather(*tasks), 5)
+    assert results == [IMAGE + str(i).encode() for i in range(3)]
+    assert len(held.arrived) == 3
+    assert held.most == 2
+
+
+async def test_all_hosts_share_the_server_wide_connections(server: ImageServer) -> None:
+    """connections=4: two hosts holding two each take them all; a third host waits until a
+    download ends, and then gets its connection."""
+    async with sized_fetcher(connections=4) as fetcher, contextlib.AsyncExitStack() as stack:
+        first = stack.enter_context(open_gate("wide-a"))
+        second = stack.enter_context(open_gate("wide-b"))
+        tasks = [
+            asyncio.create_task(fetcher.fetch(server.url(f"/gate?name={name}&i={i}", host)))
+            for name, host in (("wide-a", "a.example"), ("wide-b", "b.example"))
+            for i in range(2)
+        ]
+        stack.push_async_callback(asyncio.gather, *tasks, return_exceptions=True)
+        await eventually(lambda: len(first.arrived) == len(second.arrived) == 2, timeout=5)
+        third = asyncio.create_task(fetcher.fetch(server.url("/image", "c.example")))
+        stack.push_async_callback(asyncio.gather, third, return_exceptions=True)
+        stack.callback(first.released.set)  # on the way out, before those gathers
+        stack.callback(second.released.set)
+        async with make_fetcher() as bystander:  # whole exchanges pass meanwhile, elsewhere
+            for _ in range(2):
+                assert await asyncio.wait_for(bystander.fetch(server.url("/image")), 5) == IMAGE
+        assert not third.done(), "a fifth download started with connections=4"
+        first.released.set()
+        assert await asyncio.wait_for(third, 5) == IMAGE
+        assert not any(task.done() for task in tasks[2:])  # b.example's still wait
+        second.released.set()
+        await asyncio.wait_for(asyncio.gather(*tasks), 5)
+
+
+@pytest.mark.parametrize(
+    ("connections", "holder_hosts"),
+    [
+        (1, ["a.example"] * 3),  # the one connection, the waiter's host share full
+        (2, ["a.example", "b.example", "d.example", "e.example"]),  # server-wide slots full
+    ],
+    ids=["host-share", "server-wide"],
+)
+async def test_the_timeout_counts_only_the_download(
+    server: ImageServer, connections: int, holder_hosts: list[str]
+) -> None:
+    """FETCH_TIMEOUT_S 0.5: downloads that never end take every connection the waiter could
+    use, in rounds (each cut 0.5 s after it starts); the waiter, started right after them,
+    waits two or three times its timeout for a connection and still succeeds."""
+    rounds = len(holder_hosts) // connections
+    async with sized_fetcher(connections=connections, timeout_s=0.5) as fetcher:
+        with open_gate("deadline"):
+            server.requests.clear()
+            holders = [
+                asyncio.create_task(fetcher.fetch(server.url(f"/gate?name=deadline&i={i}", host)))
+                for i, host in enumerate(holder_hosts)
+            ]
+            started = time.monotonic()
+            waiter = asyncio.create_task(fetcher.fetch(server.url("/image", "a.example")))
+            outcomes = await asyncio.wait_for(asyncio.gather(*holders, return_exceptions=True), 10)
+            assert await asyncio.wait_for(waiter, 5) == IMAGE
+            waited = time.monotonic() - started
+    for outcome in outcomes:
+        assert isinstance(outcome, FetchError)
+        assert str(outcome) == "fetching the image took longer than 0.5 s (FETCH_TIMEOUT_S)"
+    assert waited > 0.9 * rounds * 0.5, f"waited only {waited:.2f} s for {rounds} rounds"
+    # Round by round: each round was asked for after the previous one's 0.5 s, the image last.
+    asked = server.requests
+    assert asked[-1] == "/image" and len(asked) == len(holder_hosts) + 1
+    for turn in range(rounds):
+        expected = {
+            f"/gate?name=deadline&i={i}"
+            for i in range(turn * connections, (turn + 1) * connections)
+        }
+        assert set(asked[turn * connections : (turn + 1) * connections]) == expected
+
+
+async def test_charge_is_called_for_every_body_byte(server: ImageServer) -> None:
+    data = bytes(range(256)) * 4000  # ~1 MB: several reads of the socket
+    path = serve_body("charged", data)
+    async with sized_fetcher(max_bytes=2 * 1024 * 1024) as fetcher:
+        charged: list[int] = []
+        assert await fetcher.fetch(server.url(path), charged.append) == data
+    assert sum(charged) == len(data)
+    assert len(charged) > 1  # charged as the body arrives, not once at the end
+
+
+async def test_inflated_bytes_are_charged(fetcher: ImageFetcher, server: ImageServer) -> None:
+    path = serve_body("charged-gzip", compressed(IMAGE, "gzip"), **{"Content-Encoding": "gzip"})
+    charged: list[int] = []
+    assert await fetcher.fetch(server.url(path), charged.append) == IMAGE
+    assert sum(charged) == len(IMAGE)
+
+
+async def test_a_refused_charge_ends_the_fetch_unchanged(
+    fetcher: ImageFetcher, server: ImageServer
+) -> None:
+    refusal = Overloaded("busy (IMAGE_MAX_PENDING_MB)", retry_after_s=0.5)
+
+    def refuse(size: int) -> None:
+        raise refusal
+
+    with pytest.raises(Overloaded) as raised:
+        await fetcher.fetch(server.url("/image"), refuse)
+    assert raised.value is refusal
+
+    admission = ImageAdmission(max_images=4, max_bytes=len(IMAGE) - 1)
+    with admission.admit(1) as ticket:
+        with pytest.raises(Overloaded, match=r"\(IMAGE_MAX_PENDING_MB\)"):
+            await fetcher.fetch(server.url("/image"), ticket.charge)
+        assert ticket.charged <= len(IMAGE) - 1
+    assert admission.bytes == 0
+
+
+async def test_an_unexpected_error_in_a_fetch_becomes_a_fetch_error(
+    fetcher: ImageFetcher, server: ImageServer
+) -> None:
+    def broken(size: int) -> None:
+        raise RuntimeError("a bug somewhere")
+
+    with pytest.raises(FetchError, match=r"could not be fetched \(invalid response\)") as raised:
+        await fetcher.fetch(server.url("/image"), broken)
+    assert type(raised.value) is FetchError
+    assert isinstance(raised.value.__cause__, RuntimeError)

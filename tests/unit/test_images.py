@@ -11,12 +11,13 @@ import json
 import struct
 import time
 import zlib
+from collections.abc import Callable
 from io import BytesIO
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageFile
 
 from nomic_serve.core import images
 from nomic_serve.core.images import (
@@ -322,3 +323,272 @@ def test_gif_frame_larger_than_its_screen_is_refused(side: int) -> None:
     frame = b"," + struct.pack("<HHHHB", 0, 0, side, side, 0) + b"\x02\x02\x44\x01\x00;"
     with pytest.raises(ImageTooLarge, match=r"the limit is 1,000,000 pixels \(IMAGE_MAX_PIXELS\)$"):
         decode_image(screen + frame, max_pixels=1_000_000)
+
+
+# ---- the header, and what decoding it will cost -------------------------------------------
+
+
+def _open(data: bytes) -> ImageFile.ImageFile:
+    return images.open_image(data, max_pixels=MAX_PIXELS)
+
+
+def test_open_image_reads_only_the_header() -> None:
+    """Half a PNG opens (size and mode from the header) and is refused only when loaded."""
+    data = _noise("PNG")
+    opened = _open(data[: len(data) // 2])
+    assert (opened.format, opened.mode, opened.size) == ("PNG", "RGB", (128, 96))
+    assert images.decoding_bytes(opened) == 128 * 96 * 4
+    with pytest.raises(InvalidImage, match=r"^image data is truncated or corrupt \(PNG\)$"):
+        images.load_image(opened)
+
+
+def test_load_image_applies_the_exif_orientation_only_when_asked() -> None:
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise to display
+    data = _encoded(Image.new("RGB", (40, 30), (10, 20, 30)), "JPEG", exif=exif.tobytes())
+    assert images.load_image(_open(data)).size == (40, 30)
+    assert images.load_image(_open(data), exif_orientation=True).size == (30, 40)
+
+
+def _grey16() -> Image.Image:
+    return Image.fromarray(np.arange(600, dtype=np.uint16).reshape(20, 30) * 100)
+
+
+# (image as saved, save options, mode Pillow reads back, bytes per pixel as it holds them,
+# whether the RGB version is a second copy)
+DECODING_CASES = [
+    (lambda: Image.new("L", (30, 20), 9), {}, "L", 1, False),
+    (lambda: Image.new("L", (30, 20), 9), {"transparency": 9}, "L", 1, True),
+    (lambda: Image.new("1", (30, 20), 1), {}, "1", 1, True),
+    (lambda: Image.new("P", (30, 20), 3), {}, "P", 1, True),
+    (lambda: Image.new("P", (30, 20), 3), {"transparency": 3}, "P", 1, True),
+    (_grey16, {}, "I;16", 2, True),
+    (lambda: Image.new("RGB", (30, 20), (1, 2, 3)), {}, "RGB", 4, False),
+    (lambda: Image.new("RGB", (30, 20), (1, 2, 3)), {"transparency": (1, 2, 3)}, "RGB", 4, True),
+    (lambda: Image.new("RGBA", (30, 20), (1, 2, 3, 4)), {}, "RGBA", 4, True),
+    (lambda: Image.new("LA", (30, 20), (1, 2)), {}, "LA", 4, True),
+]
+
+
+@pytest.mark.parametrize(
+    ("make", "options", "mode", "own", "rgb_copy"),
+    DECODING_CASES,
+    ids=[f"{case[2]}{'-transparent' if case[1] else ''}" for case in DECODING_CASES],
+)
+def test_decoding_bytes_counts_pixels_as_pillow_holds_them(
+    make: Callable[[], Image.Image], options: dict, mode: str, own: int, rgb_copy: bool
+) -> None:
+    opened = _open(_encoded(make(), "PNG", **options))
+    assert opened.mode == mode
+    pixels = 30 * 20
+    expected = pixels * (own + (4 if rgb_copy else 0))
+    assert images.decoding_bytes(opened) == expected
+    assert images.decoding_bytes(opened, exif_orientation=True) == expected + pixels * own
+
+
+def test_decoding_bytes_of_a_cmyk_jpeg() -> None:
+    opened = _open(_encoded(Image.new("CMYK", (64, 48)), "JPEG"))
+    assert opened.mode == "CMYK"
+    assert images.decoding_bytes(opened) == 64 * 48 * (4 + 4)
+
+
+# ---- to_rgb: transparent images composited strip by strip ----------------------------------
+
+
+def _on_white_reference(image: Image.Image) -> Image.Image:
+    """The whole image composited at once, as CLIPImageProcessor's convert_rgb does."""
+    white = Image.new("RGBA", image.size, (255, 255, 255, 255))
+    return Image.alpha_composite(white, image.convert("RGBA")).convert("RGB")
+
+
+def _transparent(kind: str, size: tuple[int, int] = (1300, 1500)) -> Image.Image:
+    rng = np.random.default_rng(len(kind))
+    width, height = size
+    if kind in ("RGBA", "LA"):
+        bands = 4 if kind == "RGBA" else 2
+        pixels = rng.integers(0, 256, size=(height, width, bands), dtype=np.uint8)
+        pixels[: height // 3, :, -1] = 255  # opaque, partial and clear regions
+        pixels[height // 3 : height // 2, :, -1] = 0
+        return Image.fromarray(pixels, kind)
+    if kind.startswith("P"):
+        image = Image.fromarray(rng.integers(0, 256, size=(height, width), dtype=np.uint8), "P")
+        image.putpalette(rng.integers(0, 256, size=768, dtype=np.uint8).tobytes())
+        if kind == "P":
+            image.info["transparency"] = 7  # one clear palette entry
+        else:  # one alpha per palette entry
+            image.info["transparency"] = rng.integers(0, 256, 256, dtype=np.uint8).tobytes()
+        return image
+    if kind == "RGB-tRNS":
+        pixels = rng.integers(0, 4, size=(height, width, 3), dtype=np.uint8) * 85
+        image = Image.fromarray(pixels, "RGB")
+        image.info["transparency"] = (85, 170, 0)
+        return image
+    assert kind == "L-tRNS"
+    image = Image.fromarray(rng.integers(0, 4, size=(height, width), dtype=np.uint8) * 85, "L")
+    image.info["transparency"] = 85
+    return image
+
+
+TRANSPARENT_KINDS = ["RGBA", "LA", "P", "P-alpha", "RGB-tRNS", "L-tRNS"]
+
+
+@pytest.mark.parametrize("kind", TRANSPARENT_KINDS)
+def test_a_large_transparent_image_composited_in_strips_is_bit_identical(
+    kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    image = _transparent(kind)
+    assert image.width * image.height > 1024 * 1024
+    assert image.has_transparency_data
+    composited: list[tuple[int, int]] = []
+    on_white = images._on_white
+
+    def recording(part: Image.Image) -> Image.Image:
+        composited.append(part.size)
+        return on_white(part)
+
+    monkeypatch.setattr(images, "_on_white", recording)
+    rgb = to_rgb(image)
+    assert rgb.mode == "RGB" and rgb.size == image.size
+    assert np.array_equal(np.asarray(rgb), np.asarray(_on_white_reference(image)))
+    # Never the whole image at once: strips of 256 rows, the last one shorter.
+    assert composited == [(1300, 256)] * 5 + [(1300, 1500 - 5 * 256)]
+
+
+@pytest.mark.parametrize("kind", TRANSPARENT_KINDS)
+def test_a_small_transparent_image_is_composited_whole(kind: str) -> None:
+    image = _transparent(kind, size=(300, 200))
+    assert np.array_equal(np.asarray(to_rgb(image)), np.asarray(_on_white_reference(image)))
+
+
+def test_an_rgb_image_is_returned_as_is() -> None:
+    image = Image.new("RGB", (8, 8), (1, 2, 3))
+    assert to_rgb(image) is image
+
+
+# ---- clip_pixels: greyscale is resized before it is made RGB -------------------------------
+
+
+@pytest.mark.parametrize(
+    "size",
+    [
+        (640, 480),
+        (333, 1001),
+        (7, 3),
+        (224, 224),
+        (5000, 300),  # a side over 4096
+        (300, 5000),
+        (4500, 4200),
+        (225, 10_000),
+        (1, 80_000),  # the cropped-window resize: the full one would be 224 x 17.9M
+        (80_000, 3),
+    ],
+)
+def test_greyscale_preprocessing_is_bit_identical_to_converting_to_rgb_first(
+    size: tuple[int, int],
+) -> None:
+    width, height = size
+    rng = np.random.default_rng(width * 31 + height)
+    y, x = np.mgrid[0:height, 0:width]
+    pixels = ((x * 7 + y * 13) % 256).astype(np.uint8) ^ rng.integers(
+        0, 32, (height, width), np.uint8
+    )
+    grey = Image.fromarray(pixels, "L")
+    ours = clip_pixels(grey)
+    assert ours.shape == (3, 224, 224) and ours.dtype == np.float32
+    assert np.array_equal(ours, clip_pixels(grey.convert("RGB")))
+
+
+def test_greyscale_preprocessing_never_makes_a_full_size_rgb_copy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    grey = Image.fromarray(np.arange(256, dtype=np.uint8).reshape(16, 16).repeat(200, 0), "L")
+    converted: list[str] = []
+    convert = Image.Image.convert
+
+    def recording(
+        self: Image.Image, mode: str | None = None, *args: object, **kw: object
+    ) -> Image.Image:
+        converted.append(f"{self.mode}->{mode} {self.size}")
+        return convert(self, mode, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Image.Image, "convert", recording)
+    clip_pixels(grey)
+    assert converted == []
+
+
+def test_transparent_greyscale_is_composited_on_white_like_every_other_mode() -> None:
+    """CLIPImageProcessor composites every non-RGB image on white, so a greyscale PNG with a
+    transparent grey level must give what its composited RGB version gives."""
+    grey = _transparent("L-tRNS", size=(400, 300))
+    assert np.array_equal(clip_pixels(grey), clip_pixels(to_rgb(grey)))
+
+
+# ---- TIFF strips refused from the directory ------------------------------------------------
+
+
+def _tiff(width: int, height: int, rows_per_strip: int, order: str = ">") -> tuple[bytes, bytes]:
+    """An uncompressed 8-bit greyscale TIFF, written entry by entry, and its pixel bytes: one
+    directory, then the strip offsets and byte counts (LONG arrays), then the pixels."""
+    strips = -(-height // rows_per_strip)
+    pixels = (np.arange(width * height, dtype=np.uint32) * 7 % 256).astype(np.uint8).tobytes()
+    entries = 9
+    offsets_at = 8 + 2 + 12 * entries + 4
+    counts_at = offsets_at + 4 * strips
+    pixels_at = counts_at + 4 * strips
+    strip_bytes = width * rows_per_strip
+    offsets = [pixels_at + strip * strip_bytes for strip in range(strips)]
+    counts = [min(strip_bytes, len(pixels) - strip * strip_bytes) for strip in range(strips)]
+
+    def entry(tag: int, kind: int, count: int, value: int) -> bytes:
+        if kind == 3:  # SHORT: left-justified in the 4-byte value field
+            return struct.pack(order + "HHIHH", tag, kind, count, value, 0)
+        return struct.pack(order + "HHII", tag, kind, count, value)
+
+    def array(values: list[int], at: int) -> int:
+        return values[0] if len(values) == 1 else at  # one LONG is stored in the entry itself
+
+    directory = [
+        entry(256, 4, 1, width),  # ImageWidth
+        entry(257, 4, 1, height),  # ImageLength
+        entry(258, 3, 1, 8),  # BitsPerSample
+        entry(259, 3, 1, 1),  # Compression: none
+        entry(262, 3, 1, 1),  # PhotometricInterpretation: black is zero
+        entry(273, 4, strips, array(offsets, offsets_at)),  # StripOffsets
+        entry(277, 3, 1, 1),  # SamplesPerPixel
+        entry(278, 4, 1, rows_per_strip),  # RowsPerStrip
+        entry(279, 4, strips, array(counts, counts_at)),  # StripByteCounts
+    ]
+    head = (b"MM\0*" if order == ">" else b"II*\0") + struct.pack(order + "I", 8)
+    ifd = struct.pack(order + "H", entries) + b"".join(directory) + struct.pack(order + "I", 0)
+    arrays = struct.pack(f"{order}{strips}I", *offsets) + struct.pack(f"{order}{strips}I", *counts)
+    data = head + ifd + arrays + pixels
+    assert len(data) == pixels_at + len(pixels)
+    return data, pixels
+
+
+@pytest.mark.parametrize("order", [">", "<"], ids=["big-endian", "little-endian"])
+def test_a_tiff_with_too_many_strips_is_refused_from_its_directory(
+    order: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data, _ = _tiff(4, 70_000, rows_per_strip=1, order=order)
+    assert images.MAX_TIFF_STRIPS < 70_000
+
+    def never(*args: object) -> None:
+        pytest.fail("Pillow's TIFF loader ran on a TIFF refused from its directory")
+
+    monkeypatch.setitem(images._LOADERS, "TIFF", never)
+    with pytest.raises(ImageTooLarge) as caught:
+        _decode(data)
+    assert str(caught.value) == "TIFF image has 70,000 strips or tiles, more than 65,536"
+
+
+@pytest.mark.parametrize(
+    ("height", "rows_per_strip"),
+    [(1000, 1), (images.MAX_TIFF_STRIPS, 1), (70_000, 7), (1, 1)],
+    ids=["1000-strips", "at-the-limit", "10000-strips", "one-strip"],
+)
+def test_a_tiff_with_a_normal_strip_count_decodes(height: int, rows_per_strip: int) -> None:
+    data, pixels = _tiff(4, height, rows_per_strip)
+    image = _decode(data)
+    assert (image.format, image.mode, image.size) == ("TIFF", "L", (4, height))
+    assert image.tobytes() == pixels

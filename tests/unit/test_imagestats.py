@@ -6,20 +6,24 @@ from __future__ import annotations
 import colorsys
 import io
 import json
+import random
 import shutil
 import subprocess
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
-from PIL.TiffImagePlugin import IFDRational
+from PIL import ExifTags, Image
+from PIL.TiffImagePlugin import IFDRational, ImageFileDirectory_v2
 
 from nomic_serve.errors import InvalidImage, InvalidInput
 from nomic_serve.imagestats import ColorStats, color_stats
 from nomic_serve.imagestats import read_exif as read_exif_data
-from nomic_serve.imagestats.colors import rgb_hex
+from nomic_serve.imagestats.colors import rgb_hex, thumbnail_size
+from nomic_serve.imagestats.exif import MAX_BLOCK_BYTES, MAX_TOTAL_BYTES, MAX_VALUE_BYTES
 
+from ..hostile.payloads import exif_array_png, exif_many_tags_png, exif_string_png
 from ..support.reference import SHARED_REFERENCE, reference_file, unavailable
 
 IMAGES = SHARED_REFERENCE / "images"
@@ -422,3 +426,232 @@ def test_grayscale() -> None:
     y, x = np.mgrid[0:300, 0:800]
     pixels = ((x * 3 + y * 5) % 256).astype(np.uint8)
     assert_matches_reference(Image.fromarray(pixels, "L"))
+
+
+# --- EXIF size caps (tags too large to decode, blocks too large to read) -----------------
+
+
+def open_png(data: bytes) -> Image.Image:
+    return Image.open(io.BytesIO(data))
+
+
+@pytest.fixture
+def decoded_tags(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Every tag whose value Pillow decodes (values are decoded on access, one by one)."""
+    accessed: list[int] = []
+    original = ImageFileDirectory_v2.__getitem__
+
+    def recording(self: ImageFileDirectory_v2, tag: int) -> object:
+        accessed.append(tag)
+        return original(self, tag)
+
+    monkeypatch.setattr(ImageFileDirectory_v2, "__getitem__", recording)
+    return accessed
+
+
+def test_a_tag_over_the_value_cap_is_omitted_and_never_decoded(decoded_tags: list[int]) -> None:
+    """3000 SHORTs are 6000 stored bytes, over MAX_VALUE_BYTES (4096)."""
+    found = read_exif_data(open_png(exif_array_png(3000)))
+    assert found.tags == {}
+    assert found.omitted == ["YCbCrSubSampling"]
+    assert 0x0212 not in decoded_tags
+
+
+def test_a_tag_at_the_value_cap_is_reported() -> None:
+    """2048 SHORTs are exactly MAX_VALUE_BYTES: decoded and reported in full."""
+    assert MAX_VALUE_BYTES == 2 * 2048
+    found = read_exif_data(open_png(exif_array_png(2048)))
+    assert found.omitted == []
+    assert found.tags == {"YCbCrSubSampling": [1] * 2048}
+    found = read_exif_data(open_png(exif_array_png(2049)))
+    assert (found.tags, found.omitted) == ({}, ["YCbCrSubSampling"])
+
+
+def test_an_oversized_string_is_omitted() -> None:
+    found = read_exif_data(open_png(exif_string_png(10_000)))
+    assert (found.tags, found.omitted) == ({}, ["ImageDescription"])
+
+
+def test_a_large_array_under_the_block_cap_is_never_turned_into_python_objects(
+    decoded_tags: list[int],
+) -> None:
+    """500,000 SHORTs (a 1 MB block, just under MAX_BLOCK_BYTES): decoded, the tuple alone
+    would take 4 MB; the peak stays at the copies of the block Pillow makes to read it."""
+    image = open_png(exif_array_png(500_000))
+    block = len(image.info["exif"])
+    assert block <= MAX_BLOCK_BYTES
+    tracemalloc.start()
+    try:
+        found = read_exif_data(image)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert (found.tags, found.omitted) == ({}, ["YCbCrSubSampling"])
+    assert 0x0212 not in decoded_tags
+    assert peak < 3 * block < 500_000 * 8  # 8 bytes: one pointer per item of a decoded tuple
+
+
+def test_an_exif_block_over_the_block_cap_is_not_read_at_all(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """2,000,000 SHORTs: a 4 MB block. Nothing of it is parsed: not even its directory."""
+    image = open_png(exif_array_png(2_000_000))
+    assert len(image.info["exif"]) > MAX_BLOCK_BYTES
+
+    def never(*args: object) -> None:
+        pytest.fail("an oversized EXIF block was parsed")
+
+    monkeypatch.setattr(image, "getexif", never)
+    tracemalloc.start()
+    try:
+        found = read_exif_data(image)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert found.tags == {}
+    assert found.omitted == ["EXIF"]
+    assert peak < 64 * 1024  # a decoded tuple of 2M values would be over 16 MB
+
+
+def test_the_block_cap_is_inclusive() -> None:
+    """A block of exactly MAX_BLOCK_BYTES is read (its one string is then too long); one byte
+    more and the whole block is skipped. The PNG's block is "Exif\\0\\0" + a 27-byte TIFF
+    head and directory + the string and its NUL."""
+    at_cap = open_png(exif_string_png(MAX_BLOCK_BYTES - 33))
+    assert len(at_cap.info["exif"]) == MAX_BLOCK_BYTES
+    assert read_exif_data(at_cap).omitted == ["ImageDescription"]
+    over = open_png(exif_string_png(MAX_BLOCK_BYTES - 32))
+    assert len(over.info["exif"]) == MAX_BLOCK_BYTES + 1
+    assert read_exif_data(over).omitted == ["EXIF"]
+
+
+def test_reported_tags_stop_at_the_total_cap_and_the_rest_are_listed(
+    decoded_tags: list[int],
+) -> None:
+    """Over 200 IFD0 strings of 4001 stored bytes each (every one under the value cap): the
+    first MAX_TOTAL_BYTES // 4001 = 16 in tag order are reported, every other is omitted."""
+    image = open_png(exif_many_tags_png(4000))
+    found = read_exif_data(image)
+    assert len(found.tags) == MAX_TOTAL_BYTES // 4001 == 16
+    assert all(value == "B" * 4000 for value in found.tags.values())
+    assert 16 * 4001 <= MAX_TOTAL_BYTES < 17 * 4001
+    assert not set(found.tags) & set(found.omitted)
+    assert len(found.omitted) >= 200
+    ids = {name: number for number, name in ExifTags.TAGS.items()}
+    reported = sorted(ids[name] for name in found.tags)
+    omitted = sorted(ids[name] for name in found.omitted)
+    assert max(reported) < min(omitted)  # the budget is spent in tag order
+    assert set(decoded_tags) == set(reported)  # an omitted tag is never decoded
+    written = set(open_png(exif_many_tags_png(4000)).getexif())  # the tag numbers only
+    not_named = written - set(reported) - set(omitted)
+    layout = {ExifTags.Base.ImageWidth, ExifTags.Base.StripOffsets, ExifTags.Base.RowsPerStrip}
+    assert layout <= not_named  # file layout tags are skipped before the budget, not omitted
+
+
+def _camera_exif_with_huge_tags() -> bytes:
+    """Small camera tags in IFD0, the Exif IFD and GPS, each IFD with one huge tag too."""
+    exif = Image.Exif()
+    exif[0x010F] = "Canon"  # Make
+    exif[0x0110] = "EOS R5"  # Model
+    exif[0x010E] = "D" * 5000  # ImageDescription: omitted
+    sub = exif.get_ifd(0x8769)
+    sub[0x829A] = IFDRational(1, 125)  # ExposureTime
+    sub[0x8827] = 800  # ISOSpeedRatings
+    sub[0x9286] = b"ASCII\0\0\0" + b"c" * 6000  # UserComment: omitted
+    gps = exif.get_ifd(0x8825)
+    gps[1], gps[2] = "N", (IFDRational(48, 1), IFDRational(51, 1), IFDRational(2988, 100))
+    gps[3], gps[4] = "W", (IFDRational(2, 1), IFDRational(17, 1), IFDRational(4020, 100))
+    gps[5], gps[6] = b"\x00", IFDRational(35, 1)  # 35 m above sea level
+    gps[0x1B] = b"ASCII\0\0\0" + b"g" * 5000  # GPSProcessingMethod: omitted
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "green").save(buffer, "PNG", exif=exif)
+    return buffer.getvalue()
+
+
+def test_small_tags_and_gps_are_reported_beside_omitted_huge_ones(
+    decoded_tags: list[int],
+) -> None:
+    found = read_exif_data(open_png(_camera_exif_with_huge_tags()))
+    assert found.tags == {
+        "Make": "Canon",
+        "Model": "EOS R5",
+        "ExposureTime": 0.008,
+        "ISOSpeedRatings": 800,
+        "GPSLatitude": pytest.approx(48.8583, abs=1e-9),
+        "GPSLongitude": pytest.approx(-2.2945, abs=1e-9),
+        "GPSAltitude": 35.0,
+    }
+    assert found.omitted == ["ImageDescription", "UserComment", "GPSProcessingMethod"]
+    assert not {0x010E, 0x9286, 0x1B} & set(decoded_tags)
+
+
+# --- the thumbnail, computed without Pillow's in-place copy ------------------------------
+
+
+def test_thumbnail_size_is_what_pillow_thumbnail_gives() -> None:
+    rng = random.Random(20240506)
+    cases = [((4000, 1), (512, 1)), ((1, 4000), (1, 512)), ((513, 512), (512, 511))]
+    for _ in range(300):
+        size = (rng.randint(1, 3000), rng.randint(1, 3000))
+        cases.append((size, (rng.randint(1, 700), rng.randint(1, 700))))
+    for size, requested in cases:
+        image = Image.new("1", size)
+        image.thumbnail(requested)
+        assert thumbnail_size(size, requested) == image.size, (size, requested)
+
+
+def test_thumbnail_size_keeps_an_image_that_already_fits() -> None:
+    assert thumbnail_size((300, 200), (512, 341)) == (300, 200)
+    assert thumbnail_size((512, 512), (512, 512)) == (512, 512)
+
+
+def old_thumbnail(image: Image.Image) -> Image.Image:
+    """What colour statistics used to be taken on: a copy, thumbnailed in place."""
+    width, height = image.size
+    if width > height:
+        requested = (512, max(1, int(height * 512 / width)))
+    else:
+        requested = (max(1, int(width * 512 / height)), 512)
+    copy = image.copy()
+    copy.thumbnail(requested, Image.Resampling.LANCZOS)
+    return copy
+
+
+def _big_image(mode: str, size: tuple[int, int], seed: int) -> Image.Image:
+    """Gradients (so resampling has structure to get wrong) over few-colour noise (so the
+    dominant bin is well populated)."""
+    rng = np.random.default_rng(seed)
+    width, height = size
+    base = rng.integers(0, 4, size=(height, width, 4), dtype=np.uint8) * 60
+    base[..., 0] += (np.arange(width) * 60 // width).astype(np.uint8)[None, :]
+    base[..., 1] += (np.arange(height) * 60 // height).astype(np.uint8)[:, None]
+    if mode == "P":
+        image = Image.fromarray(base[..., 0], "P")
+        image.putpalette(rng.integers(0, 256, size=768, dtype=np.uint8).tobytes())
+        return image
+    bands = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4}[mode]
+    pixels = base[..., 0] if bands == 1 else base[..., :bands]
+    return Image.fromarray(np.ascontiguousarray(pixels), mode)
+
+
+@pytest.mark.parametrize(
+    ("mode", "size"),
+    [
+        ("RGB", (3000, 2000)),
+        ("RGBA", (2000, 3000)),
+        ("L", (3000, 2000)),
+        ("LA", (1999, 1333)),
+        ("P", (3000, 2000)),
+        ("RGB", (4001, 517)),
+    ],
+)
+def test_color_stats_of_a_big_image_equal_the_copy_and_thumbnail_approach(
+    mode: str, size: tuple[int, int]
+) -> None:
+    image = _big_image(mode, size, seed=sum(size))
+    before = image.tobytes()
+    thumbnail = old_thumbnail(image)
+    assert 500 < max(thumbnail.size) <= 512  # Pillow's aspect rounding may give 511
+    for method in ("arithmetic", "geometric"):
+        assert color_stats(image, method) == color_stats(thumbnail, method), method
+    assert image.size == size and image.tobytes() == before  # the caller's image is untouched

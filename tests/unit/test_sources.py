@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import base64
+import binascii
+import random
 import re
+import tracemalloc
 
 import pytest
 
 from nomic_serve.errors import ImageTooLarge, InvalidImage
-from nomic_serve.fetch import parse_image_content
-from nomic_serve.fetch.sources import too_large
+from nomic_serve.fetch import parse_image_content, sources
+from nomic_serve.fetch.sources import _STEP, too_large
 
 IMAGE = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 3 + b"\xff\xfe"
 LIMIT = 4096
@@ -137,8 +140,128 @@ def test_oversized_base64_is_refused_before_decoding(monkeypatch: pytest.MonkeyP
         raise AssertionError("decoded an oversized string")
 
     monkeypatch.setattr(base64, "b64decode", no_decoding)
+    monkeypatch.setattr(binascii, "a2b_base64", no_decoding)  # what Python 3.11+ decodes with
     huge = "A" * (8 * 1024 * 1024)  # 6 MiB once decoded, and invalid past the limit anyway
     with pytest.raises(ImageTooLarge):
         parse(huge)
     with pytest.raises(ImageTooLarge):
         parse("data:image/png;base64," + huge)
+
+
+# --- stepped, strict decoding of large inline images -------------------------------------------
+
+MB = 1 << 20
+BIG = random.Random(5).randbytes(3 * MB)  # exactly four _STEPs once in base64
+
+
+def test_step_is_a_whole_number_of_base64_groups() -> None:
+    assert _STEP % 4 == 0
+
+
+@pytest.mark.parametrize("size", [3 * MB, 3 * MB - 1, 3 * MB - 2])  # "", "==" and "=" padding
+def test_large_data_url_round_trips_exactly(size: int) -> None:
+    data = BIG[:size]
+    encoded = base64.b64encode(data).decode()
+    assert len(encoded) > 3 * _STEP
+    assert parse(f"data:image/png;base64,{encoded}", max_bytes=4 * MB) == data
+    assert parse(encoded, max_bytes=4 * MB) == data
+
+
+@pytest.mark.parametrize("size", [3 * MB, 3 * MB - 1, 3 * MB - 2])
+def test_large_urlsafe_base64_without_padding(size: int) -> None:
+    data = BIG[:size]
+    urlsafe = base64.urlsafe_b64encode(data).decode().rstrip("=")
+    assert "-" in urlsafe and "_" in urlsafe
+    assert parse(urlsafe, max_bytes=4 * MB) == data
+    assert parse(f"data:;base64,{urlsafe}", max_bytes=4 * MB) == data
+
+
+def test_every_kind_of_whitespace_is_ignored_across_steps() -> None:
+    """Line breaks every 76 characters (MIME), and each ASCII whitespace character sprinkled
+    in, so the cleaned steps and the text's steps no longer line up."""
+    lines = base64.encodebytes(BIG).decode()
+    assert len(lines) > 4 * _STEP
+    assert parse(lines, max_bytes=4 * MB) == BIG
+    encoded = base64.b64encode(BIG).decode()
+    spaced = "".join(
+        encoded[start : start + 7] + " \t\n\r\v\f"[start // 7 % 6]
+        for start in range(0, len(encoded), 7)
+    )
+    assert parse(spaced, max_bytes=4 * MB) == BIG
+    assert parse("data:image/png;base64,\r\n" + spaced + "\r\n", max_bytes=4 * MB) == BIG
+
+
+@pytest.mark.parametrize("bad", ["*", "!", ".", "\x00", "é", "\u2028", "="])
+@pytest.mark.parametrize("where", [10, 3 * _STEP + 17, -10])  # the first step, later ones
+def test_a_bad_character_anywhere_is_refused(bad: str, where: int) -> None:
+    encoded = base64.b64encode(BIG).decode()
+    assert len(encoded) > 2 * _STEP
+    position = where % len(encoded)
+    spoiled = encoded[:position] + bad + encoded[position + 1 :]
+    with pytest.raises(InvalidImage, match="content is not a URL, a data URL or valid base64"):
+        parse(spoiled, max_bytes=4 * MB)
+    with pytest.raises(InvalidImage, match="data URL has invalid base64"):
+        parse("data:image/png;base64," + spoiled, max_bytes=4 * MB)
+
+
+def test_a_bad_character_is_refused_even_with_room_to_spare() -> None:
+    """The one bad character of a >2 MB string sits near its end, in a later step."""
+    encoded = base64.b64encode(BIG[: 2 * MB]).decode()  # 2.7 M characters
+    spoiled = encoded[:-5] + "*" + encoded[-4:]
+    with pytest.raises(InvalidImage):
+        parse(spoiled, max_bytes=16 * MB)
+
+
+@pytest.mark.parametrize("where", [_STEP - 1, 2 * _STEP - 2])
+def test_padding_inside_the_string_is_refused_at_a_step_boundary(where: int) -> None:
+    """Each step decodes on its own: padding that ends a step must still be refused."""
+    encoded = base64.b64encode(BIG).decode()
+    spoiled = (
+        encoded[:where] + "=" * (_STEP - where % _STEP) + encoded[where + _STEP - where % _STEP :]
+    )
+    assert len(spoiled) == len(encoded)
+    with pytest.raises(InvalidImage):
+        parse(spoiled, max_bytes=4 * MB)
+
+
+@pytest.mark.parametrize("size", [3000, 3001, 3002])
+@pytest.mark.parametrize("form", ["padded", "unpadded", "data URL", "lines"])
+def test_the_size_is_refused_from_the_length_before_decoding(
+    monkeypatch: pytest.MonkeyPatch, size: int, form: str
+) -> None:
+    """max_bytes=size-1: every form of a `size`-byte image is refused, the decoder untouched;
+    max_bytes=size: the same text decodes (so the length was read, not guessed)."""
+    data = BIG[:size]
+    encoded = {
+        "padded": base64.b64encode(data).decode(),
+        "unpadded": base64.b64encode(data).decode().rstrip("="),
+        "data URL": "data:image/png;base64," + base64.b64encode(data).decode(),
+        "lines": base64.encodebytes(data).decode().replace("\n", "\r\n  \n"),
+    }[form]
+    assert parse(encoded, max_bytes=size) == data
+
+    def no_decoding(*args: object, **kwargs: object) -> bytes:
+        raise AssertionError("decoded an oversized string")
+
+    monkeypatch.setattr(sources, "_strict_b64decode", no_decoding)
+    monkeypatch.setattr(binascii, "a2b_base64", no_decoding)
+    monkeypatch.setattr(base64, "b64decode", no_decoding)
+    with pytest.raises(ImageTooLarge, match=r"\(IMAGE_MAX_MB\)"):
+        parse(encoded, max_bytes=size - 1)
+
+
+def test_a_huge_string_is_refused_after_its_first_steps() -> None:
+    """64 M characters against a 1 MiB limit: refused once the cleaned steps pass the limit,
+    without cleaning (or copying) the rest of the string."""
+    huge = "A" * (64 * MB)
+    data_url = "data:image/png;base64," + huge
+    tracemalloc.start()
+    try:
+        with pytest.raises(ImageTooLarge):
+            parse(huge, max_bytes=MB)
+        with pytest.raises(ImageTooLarge):
+            parse(data_url, max_bytes=MB)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * _STEP, f"peak {peak:,} bytes"

@@ -12,7 +12,12 @@ is parsed here, inside the error-mapping interceptor:
   InvalidInput (INVALID_ARGUMENT), with a short message naming the problem;
 - a request over PARSE_OFF_LOOP_BYTES is parsed on the parse pool's thread: the parser
   holds the GIL throughout (about 1 ms per MB, UTF-8 checks included), and there the event
-  loop can at least run between the steps of the request instead of waiting for all of them.
+  loop can at least run between the steps of the request instead of waiting for all of them;
+- a method with a gate (the text and image methods) checks it before its request is even
+  read: when the server has no room at all for such work, the call is refused as it opens,
+  so a flood costs neither the copy of its bodies (grpc copies each three times on the
+  event loop) nor their parsing. Such a method is served as a client stream of one message,
+  which is what a unary call is on the wire.
 
 A method may also answer with bytes it serialized itself (a large list is serialized off
 the event loop, piece by piece); any other reply is serialized here.
@@ -21,7 +26,7 @@ the event loop, piece by piece); any other reply is serialized here.
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 import grpc
@@ -55,7 +60,9 @@ class RequestParser:
 
     def __call__(self, data: bytes) -> _message.Message:
         if len(data) > SCAN_ABOVE_BYTES:
-            _Scan(self._max_fields).message(data, 0, len(data), self._descriptor, 0)
+            _Scan(self._max_fields, self._descriptor.name).message(
+                data, 0, len(data), self._descriptor, 0
+            )
         try:
             return self._message.FromString(data)
         except _message.DecodeError as exc:
@@ -71,13 +78,22 @@ class RequestParser:
 class _Scan:
     """Counts fields at every depth of a message, without building any, up to a budget."""
 
-    def __init__(self, budget: int) -> None:
+    def __init__(self, budget: int, request: str) -> None:
         self._left = budget
         self._budget = budget
+        self._request = request  # what a malformed message is reported as
 
     def message(
-        self, data: bytes, start: int, end: int, descriptor: _descriptor.Descriptor, depth: int
-    ) -> None:
+        self,
+        data: bytes,
+        start: int,
+        end: int,
+        descriptor: _descriptor.Descriptor | None,
+        depth: int,
+        group: int | None = None,
+    ) -> int:
+        """Walks fields from `start` to `end` (or to the end of `group`, a field number) and
+        returns where it stopped; a group's fields are walked without a descriptor."""
         if depth > MAX_DEPTH:
             raise InvalidInput(f"the request is nested more than {MAX_DEPTH} levels deep")
         at = start
@@ -88,27 +104,37 @@ class _Scan:
                     f"the request holds more than {self._budget:,} fields, more than any "
                     "request accepts (see MAX_LIST_INPUTS and IMAGE_MAX_PER_REQUEST)"
                 )
-            key, at = _varint(data, at, end)
+            key, at = _varint(data, at, end, self._request)
             number, wire = key >> 3, key & 7
+            if number == 0:
+                raise _malformed(self._request)
             if wire == 0:
-                _, at = _varint(data, at, end)
+                _, at = _varint(data, at, end, self._request)
             elif wire == 1:
                 at += 8
             elif wire == 5:
                 at += 4
             elif wire == 2:
-                length, at = _varint(data, at, end)
-                field = descriptor.fields_by_number.get(number)
-                if field is not None and field.type == _MESSAGE and at + length <= end:
-                    self.message(data, at, at + length, field.message_type, depth + 1)
+                length, at = _varint(data, at, end, self._request)
+                field = descriptor.fields_by_number.get(number) if descriptor else None
+                inner = field.message_type if field and field.type == _MESSAGE else None
+                if inner is not None and at + length <= end:
+                    self.message(data, at, at + length, inner, depth + 1)
                 at += length
+            elif wire == 3:  # a (proto2) group: its fields follow until its end tag
+                at = self.message(data, at, end, None, depth + 1, group=number)
+            elif wire == 4 and number == group:
+                return at
             else:
-                raise _malformed(descriptor)
-            if at > end or number == 0:
-                raise _malformed(descriptor)
+                raise _malformed(self._request)
+            if at > end:
+                raise _malformed(self._request)
+        if group is not None:
+            raise _malformed(self._request)  # the group never ended
+        return at
 
 
-def _varint(data: bytes, at: int, end: int) -> tuple[int, int]:
+def _varint(data: bytes, at: int, end: int, request: str) -> tuple[int, int]:
     value = shift = 0
     while at < end and shift < 64:
         byte = data[at]
@@ -117,11 +143,11 @@ def _varint(data: bytes, at: int, end: int) -> tuple[int, int]:
         if byte < 0x80:
             return value, at
         shift += 7
-    raise InvalidInput("the request is not valid: malformed protobuf wire format")
+    raise _malformed(request)
 
 
-def _malformed(descriptor: _descriptor.Descriptor) -> InvalidInput:
-    return InvalidInput(f"the request is not a valid {descriptor.name}: malformed wire format")
+def _malformed(request: str) -> InvalidInput:
+    return InvalidInput(f"the request is not a valid {request}: malformed protobuf wire format")
 
 
 def serialize(reply: Any) -> bytes:
@@ -129,12 +155,20 @@ def serialize(reply: Any) -> bytes:
     return reply if isinstance(reply, bytes) else reply.SerializeToString()
 
 
+Gate = Callable[[], None]  # raises Overloaded when the server has no room for the call
+
+
 def service_handler(
-    service: _descriptor.ServiceDescriptor, servicer: object, max_fields: int, pool: WorkPool
+    service: _descriptor.ServiceDescriptor,
+    servicer: object,
+    max_fields: int,
+    pool: WorkPool,
+    gates: Mapping[str, Gate],
 ) -> grpc.GenericRpcHandler:
     """The service's methods on raw bytes: each parses its requests with a RequestParser,
-    large ones on `pool`."""
-    handlers = {}
+    large ones on `pool`; a method named in `gates` is refused before its request is read
+    while its gate says so."""
+    handlers: dict[str, grpc.RpcMethodHandler] = {}
     for method in service.methods:
         parser = RequestParser(method.input_type, max_fields)
 
@@ -149,9 +183,14 @@ def service_handler(
                 _stream(behaviour, parse), response_serializer=serialize
             )
         elif not method.client_streaming and not method.server_streaming:
-            handlers[method.name] = grpc.unary_unary_rpc_method_handler(
-                _unary(behaviour, parse), response_serializer=serialize
-            )
+            if method.name in gates:
+                handlers[method.name] = grpc.stream_unary_rpc_method_handler(
+                    _gated(behaviour, parse, gates[method.name]), response_serializer=serialize
+                )
+            else:
+                handlers[method.name] = grpc.unary_unary_rpc_method_handler(
+                    _unary(behaviour, parse), response_serializer=serialize
+                )
         else:  # the contract has none; refuse to serve a method we would get wrong
             raise TypeError(f"{method.full_name}: only unary and bidi methods are served")
     return grpc.method_handlers_generic_handler(service.full_name, handlers)
@@ -165,6 +204,18 @@ def _unary(
 ) -> Callable[[bytes, Any], Awaitable[Any]]:
     async def handle(data: bytes, context: Any) -> Any:
         return await behaviour(await parse(data), context)
+
+    return handle
+
+
+def _gated(
+    behaviour: Callable[[Any, Any], Awaitable[Any]], parse: Parse, gate: Gate
+) -> Callable[[AsyncIterator[bytes], Any], Awaitable[Any]]:
+    async def handle(requests: AsyncIterator[bytes], context: Any) -> Any:
+        gate()  # before a byte of the request is copied into Python
+        async for data in requests:
+            return await behaviour(await parse(data), context)
+        raise InvalidInput("the call carried no request message")
 
     return handle
 

@@ -65,7 +65,9 @@ async def start_server(
             ("grpc.max_send_message_length", max_bytes),
         ],
     )
-    handler = service_handler(SERVICE, servicer, _max_fields(settings), parse_pool)
+    handler = service_handler(
+        SERVICE, servicer, _max_fields(settings), parse_pool, servicer.gates()
+    )
     server.add_generic_rpc_handlers((handler,))
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

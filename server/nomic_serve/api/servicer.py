@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from typing import Any, TypeAlias, TypeVar, cast
 
 import grpc
 import numpy as np
@@ -35,7 +36,8 @@ from .status import rpc_status
 __all__ = ["EmbeddingServicer", "ServingState"]
 
 # The request messages that carry one text with `input`, `dim` and `truncate`.
-_OneText = pb.EmbedRequest | pb.EmbedQueryRequest | pb.EmbedBatchRequest
+_OneText: TypeAlias = pb.EmbedRequest | pb.EmbedQueryRequest | pb.EmbedBatchRequest
+R = TypeVar("R", pb.EmbedResponse, pb.EmbedQueryResponse)
 # The repeated ListValue fields whose entries are written as bytes (see messages.py).
 _TEXT_VECTORS = pb.EmbedListResponse.DESCRIPTOR.fields_by_name["embeddings"].number
 _IMAGE_VECTORS = pb.ImageEmbedListResponse.DESCRIPTOR.fields_by_name["embeddings"].number
@@ -77,15 +79,27 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
         self._max_reply = settings.grpc_max_message_mb * 1024 * 1024
         self.state = ServingState()
 
+    def gates(self) -> dict[str, Callable[[], None]]:
+        """Per method, what refuses a call before its request is read: no room left at all in
+        the text queue, or in the images in flight (see codec.py)."""
+        gates: dict[str, Callable[[], None]] = {}
+        if self._text is not None:
+            room = self._text.engine.scheduler.check_room
+            for name in ("Embed", "EmbedQuery", "EmbedList", "CreateEmbeddings"):
+                gates[name] = room
+        for name in ("ImageEmbed", "ImageEmbedList", "ImageStats"):
+            gates[name] = self._admission.check_room
+        return gates
+
     async def Embed(
         self, request: pb.EmbedRequest, context: grpc.aio.ServicerContext
     ) -> pb.EmbedResponse:
-        return pb.EmbedResponse(**await self._embed_one(request, request.prefix, context))
+        return await self._embed_one(request, request.prefix, context, pb.EmbedResponse())
 
     async def EmbedQuery(
         self, request: pb.EmbedQueryRequest, context: grpc.aio.ServicerContext
     ) -> pb.EmbedQueryResponse:
-        return pb.EmbedQueryResponse(**await self._embed_one(request, "search_query", context))
+        return await self._embed_one(request, "search_query", context, pb.EmbedQueryResponse())
 
     async def EmbedList(
         self, request: pb.EmbedListRequest, context: grpc.aio.ServicerContext
@@ -175,7 +189,7 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
         started = time.perf_counter()
         engine = self._image_engine()
         dim = resolve_dim(request.dim, engine.profile.dimension)
-        sources = [*request.contents, *request.data]
+        sources: list[str | bytes] = [*request.contents, *request.data]
         self._intake.check_count(len(sources))
         with self._admission.admit(len(sources)) as ticket:
             loaded, fetch_ms = await self._intake.many(sources, ticket)
@@ -211,7 +225,7 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
         exif, colors = stats
         response = pb.ImageStatsResponse(time_ms=_ms_since(started), exif_omitted=exif.omitted)
         response.exif_data.SetInParent()  # `{}` when the image has none, as the original
-        response.exif_data.update(exif.tags)
+        response.exif_data.update(cast(dict[str, Any], exif.tags))
         if colors is not None:
             response.color_data.CopyFrom(messages.color_data(colors))
         return response
@@ -287,19 +301,19 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
         )
 
     async def _embed_one(
-        self, request: _OneText, prefix: str, context: grpc.aio.ServicerContext
-    ) -> dict[str, object]:
+        self, request: _OneText, prefix: str, context: grpc.aio.ServicerContext, response: R
+    ) -> R:
+        """Embed and EmbedQuery: one text into `response`, which both RPCs shape alike."""
         started = time.perf_counter()
         engine = self._engine()
         item = self._item(engine, request, prefix)
         result = await self._run(engine, [item], context)
-        return dict(
-            embedding=result.vectors[0].tolist(),
-            tokens=result.tokens[0],
-            truncated=result.truncated[0],
-            time_ms=_ms_since(started),
-            model=engine.profile.name,
-        )
+        response.embedding.extend(result.vectors[0].tolist())
+        response.tokens = result.tokens[0]
+        response.truncated = result.truncated[0]
+        response.time_ms = _ms_since(started)
+        response.model = engine.profile.name
+        return response
 
     async def _stream_item(
         self,
@@ -349,7 +363,7 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
         if field is None:
             return None
         if request.ByteSize() <= PARSE_OFF_LOOP_BYTES:
-            return getattr(request, field)  # type: ignore[no-any-return]
+            return cast(str | bytes, getattr(request, field))
         return await self._parse_pool.run(functools.partial(getattr, request, field))
 
     def _sized(self, reply: bytes) -> bytes:

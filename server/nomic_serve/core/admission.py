@@ -35,13 +35,21 @@ class ImageAdmission:
     def admit(self, count: int) -> ImageTicket:
         """A ticket for `count` images, or Overloaded before any of them is touched."""
         if self.images + count > self.max_images:
-            raise Overloaded(
-                f"server is busy: {self.images} images in flight, limit {self.max_images} "
-                "(IMAGE_MAX_PENDING); retry shortly",
-                retry_after_s=self._retry_after(),
-            )
+            raise self._full()
         self.images += count
         return ImageTicket(self, count, time.monotonic())
+
+    def check_room(self) -> None:
+        """Overloaded when not even one more image fits: a call can be refused unread."""
+        if self.images >= self.max_images:
+            raise self._full()
+
+    def _full(self) -> Overloaded:
+        return Overloaded(
+            f"server is busy: {self.images} images in flight, limit {self.max_images} "
+            "(IMAGE_MAX_PENDING); retry shortly",
+            retry_after_s=self._retry_after(),
+        )
 
     def _retry_after(self) -> float:
         return min(max(self.images * self._image_seconds / 4, 0.05), 10.0)

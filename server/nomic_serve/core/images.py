@@ -318,7 +318,7 @@ def clip_pixels(image: Image.Image, config: ClipConfig = DEFAULT_CLIP) -> np.nda
     A greyscale image is resized as it is and its channel repeated afterwards: Pillow
     resamples every band with the same weights, so this is the RGB result bit for bit,
     without a full-size RGB copy (196 MB for a 7000x7000 scan)."""
-    if image.mode == "L":
+    if image.mode == "L" and not image.has_transparency_data:
         window = np.repeat(_resized_crop(image, config)[..., None], 3, axis=2)
     else:
         window = _resized_crop(to_rgb(image), config)

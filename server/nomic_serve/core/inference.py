@@ -199,7 +199,7 @@ def _optimized_session(
         session = ort.InferenceSession(str(path), options, providers=providers)
     except Exception as exc:  # ORT raises its own Fail/InvalidGraph/... types
         raise ConfigError(f"{path}: ONNX Runtime cannot load it ({exc})") from None
-    if partial is not None and partial.is_file():
+    if cached is not None and partial is not None and partial.is_file():
         try:
             os.replace(partial, cached)  # atomic: a concurrent start sees all of it or nothing
         except OSError:

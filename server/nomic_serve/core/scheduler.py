@@ -138,13 +138,22 @@ class TextScheduler:
         """Reserves room for `count` texts, or raises Overloaded before any work is done."""
         waiting = self._live + self._reserved
         if waiting + count > self.limits.max_queued:
-            raise Overloaded(
-                f"server is busy: {waiting} texts queued, limit {self.limits.max_queued} "
-                "(MAX_PENDING_ITEMS); retry shortly",
-                retry_after_s=self._retry_after(),
-            )
+            raise self._full(waiting)
         self._reserved += count
         return Admission(self, count)
+
+    def check_room(self) -> None:
+        """Overloaded when not even one more text fits: a call can be refused unread."""
+        waiting = self._live + self._reserved
+        if waiting >= self.limits.max_queued:
+            raise self._full(waiting)
+
+    def _full(self, waiting: int) -> Overloaded:
+        return Overloaded(
+            f"server is busy: {waiting} texts queued, limit {self.limits.max_queued} "
+            "(MAX_PENDING_ITEMS); retry shortly",
+            retry_after_s=self._retry_after(),
+        )
 
     async def submit(
         self,

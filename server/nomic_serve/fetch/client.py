@@ -79,6 +79,9 @@ class ImageFetcher:
             timeout=httpx.Timeout(timeout_s),
             follow_redirects=False,
             trust_env=False,
+            # httpx parses every redirect's Location even when it does not follow it, and
+            # fails on some (`mailto:x`) with its own error; ours is raised first, by name.
+            event_hooks={"response": [_check_redirect]},
         )
 
     @classmethod
@@ -148,43 +151,68 @@ class ImageFetcher:
         """Stops at the limit: an endless, lying or inflating body costs at most one chunk
         past it (a compressed chunk is inflated only up to the room left)."""
         declared = response.headers.get("Content-Length", "")
-        inflater = _inflater(response.headers.get("Content-Encoding", ""))
+        inflater = _Inflater.of(response.headers.get("Content-Encoding", ""))
         if inflater is None and declared.isdigit() and int(declared) > self._max_bytes:
             raise too_large(self._max_bytes)
         chunks: list[bytes] = []
         size = 0
         async for raw in response.aiter_raw():
-            chunk = _inflated(inflater, raw, self._max_bytes - size)
+            chunk = inflater.feed(raw, self._max_bytes - size) if inflater else raw
             size += len(chunk)
             if size > self._max_bytes:
                 raise too_large(self._max_bytes)
             if charge is not None:
                 charge(len(chunk))
             chunks.append(chunk)
+        if inflater is not None:
+            inflater.finish()
         return b"".join(chunks)
 
 
-def _inflater(encoding: str) -> zlib._Decompress | None:
-    """None for identity; a decompressor for one gzip or deflate layer; FetchError else."""
-    name = encoding.strip().lower()
-    if name in ("", "identity"):
-        return None
-    if name in _INFLATE:
-        return zlib.decompressobj(_INFLATE[name])
-    raise FetchError(
-        f"image URL sent Content-Encoding {quoted(encoding)}; only identity or one gzip "
-        "or deflate layer is accepted"
-    )
+class _Inflater:
+    """One gzip or deflate layer, inflated under a byte limit, every gzip member included
+    (RFC 1952 lets a body hold several), refused when the stream stops short."""
+
+    def __init__(self, wbits: int) -> None:
+        self._wbits = wbits
+        self._stream = zlib.decompressobj(wbits)
+
+    @classmethod
+    def of(cls, encoding: str) -> _Inflater | None:
+        """None for identity; one gzip or deflate layer; FetchError for anything else."""
+        name = encoding.strip().lower()
+        if name in ("", "identity"):
+            return None
+        if name in _INFLATE:
+            return cls(_INFLATE[name])
+        raise FetchError(
+            f"image URL sent Content-Encoding {quoted(encoding)}; only identity or one gzip "
+            "or deflate layer is accepted"
+        )
+
+    def feed(self, raw: bytes, room: int) -> bytes:
+        """The body bytes in `raw`, inflating at most `room` + 1 of them: a bomb stops there."""
+        out = bytearray()
+        try:
+            while raw:
+                out += self._stream.decompress(raw, room + 1 - len(out))
+                if len(out) > room or not self._stream.eof:
+                    break  # over the limit (the caller refuses), or all of `raw` was taken
+                raw = self._stream.unused_data  # the next gzip member, if any
+                if raw:
+                    self._stream = zlib.decompressobj(self._wbits)
+        except zlib.error:
+            raise FetchError("image URL sent a compressed body that could not be decoded") from None
+        return bytes(out)
+
+    def finish(self) -> None:
+        if not self._stream.eof:
+            raise FetchError("image URL sent a compressed body that ends too soon")
 
 
-def _inflated(inflater: zlib._Decompress | None, raw: bytes, room: int) -> bytes:
-    """The body bytes in `raw`, inflating at most `room` + 1 of them: a bomb stops there."""
-    if inflater is None:
-        return raw
-    try:
-        return inflater.decompress(raw, room + 1)
-    except zlib.error:
-        raise FetchError("image URL sent a compressed body that could not be decoded") from None
+async def _check_redirect(response: httpx.Response) -> None:
+    if response.status_code in _REDIRECTS:
+        _redirect_target(response)
 
 
 def _redirect_target(response: httpx.Response) -> httpx.URL:

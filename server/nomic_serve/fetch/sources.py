@@ -105,6 +105,8 @@ def _decode_base64(text: str, offset: int, max_bytes: int, problem: str) -> byte
         raise too_large(max_bytes)
     if padding > 2 or unpadded % 4 == 1 or (padding and len(cleaned) % 4):
         raise InvalidImage(problem)
+    if cleaned.find(b"=", 0, unpadded) >= 0:  # each step decodes alone: "=" only at the end
+        raise InvalidImage(problem)
     cleaned += b"=" * (-len(cleaned) % 4)  # padding the caller left out
     pieces = []
     try:

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import grpc
@@ -77,7 +78,7 @@ def main() -> int:
             _stop(sidecar, server)
 
 
-def _wait_healthy(port: int, server: subprocess.Popen, stopping: object) -> bool:
+def _wait_healthy(port: int, server: subprocess.Popen, stopping: Callable[[], bool]) -> bool:
     deadline = time.monotonic() + READY_TIMEOUT_S
     with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
         stub = health_pb2_grpc.HealthStub(channel)

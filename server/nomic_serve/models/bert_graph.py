@@ -171,7 +171,7 @@ def build_bert_model(weights: Mapping[str, np.ndarray], config: BertConfig) -> o
         helper.make_tensor_value_info(name, TensorProto.INT64, [BATCH_DIM, SEQUENCE_DIM])
         for name in INPUT_NAMES
     ]
-    output_dims = [BATCH_DIM, SEQUENCE_DIM, config.hidden_size]
+    output_dims: list[str | int | None] = [BATCH_DIM, SEQUENCE_DIM, config.hidden_size]
     output = helper.make_tensor_value_info(OUTPUT_NAME, TensorProto.FLOAT, output_dims)
     return finish_model(
         b, inputs, hidden, output, graph_name="bert_encoder", producer="nomic_serve.bert_graph"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import onnx
@@ -46,7 +47,7 @@ class GraphBuilder:
         self.initializers: list[onnx.TensorProto] = []
         self._count = 0
 
-    def op(self, op_type: str, *inputs: str, **attrs: object) -> str:
+    def op(self, op_type: str, *inputs: str, **attrs: Any) -> str:
         """Append a single-output node and return the name of its output."""
         self._count += 1
         out = f"{op_type.lower()}_{self._count}"
