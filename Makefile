@@ -69,12 +69,15 @@ models: $(RUN_STAMP)
 models-all: $(RUN_STAMP)
 	$(BIN)/nomic-serve-download --set all
 
-# Tools the tests run for real: exiftool (ImageStats is checked against it) and Chromium (the
-# /docs browser test). Installed with apt when missing; root is needed for that, as on CI.
+# Tools the tests run for real: exiftool (ImageStats is checked against it), Chromium (the
+# /docs browser test) and readelf (the gpu extra's libraries are checked against what ONNX
+# Runtime's CUDA provider links to). Installed with apt when missing; root is needed for that,
+# as on CI.
 system-deps:
 	@missing=""; \
 	command -v exiftool >/dev/null || missing="$$missing libimage-exiftool-perl"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v readelf >/dev/null || missing="$$missing binutils"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \

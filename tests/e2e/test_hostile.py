@@ -45,7 +45,8 @@ def test_hostile_case(stack: Stack, case: Case) -> None:
     print(
         f"{case.name}: {len(replies)} replies, Health p99 {window.health_p99:.1f} ms "
         f"(max {window.health_max:.1f}, n={len(window.health_ms)}), "
-        f"RSS +{measured.rss_over_idle_mb:.0f} MB"
+        f"RSS +{measured.rss_over_idle_mb:.0f} MB (+{measured.start_rss_mb - measured.idle_rss_mb:.0f}"
+        " at the start)"
     )
     assert not problems, problems
     assert not window.failures, window.failures

@@ -82,6 +82,7 @@ class Measured:
     idle_rss_mb: float
     seconds: float
     replies: list[Reply] = field(default_factory=list)
+    start_rss_mb: float = 0.0  # when the case began: what earlier cases left behind
 
     @property
     def rss_over_idle_mb(self) -> float:
@@ -127,6 +128,7 @@ class Stack:
         Path(f"/proc/{pid}/clear_refs").write_text("5")  # VmHWM := VmRSS
         started = time.monotonic()
         measured = Measured(Window([], [], []), 0.0, self.idle_rss_mb, 0.0)
+        measured.start_rss_mb = _status_kb(pid, "VmRSS") / 1024
         yield measured
         ended = time.monotonic()
         time.sleep(0.05)  # the prober's last lines of the window reach its file

@@ -6,7 +6,9 @@ ConfigError at start-up, a failed run becomes InferenceFailed for that request o
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
+import importlib.util
 import logging
 import os
 import tempfile
@@ -27,6 +29,7 @@ __all__ = [
     "Threads",
     "VisionSession",
     "batching_mode",
+    "load_cuda_libraries",
     "optimized_graph_cache",
     "read_batching_mode",
 ]
@@ -216,8 +219,44 @@ def _cached_path(path: Path, providers: list[str], cache: Path) -> Path:
     return cache / f"{path.stem}-{digest}.onnx"
 
 
+# The CUDA and cuDNN libraries ONNX Runtime's CUDA provider needs, in the order they depend on
+# one another, as the `gpu` extra's nvidia-* wheels install them (nvidia/<part>/lib/).
+CUDA_LIBRARIES = (
+    "libcudart.so.*",
+    "libcublasLt.so.*",
+    "libcublas.so.*",
+    "libcurand.so.*",
+    "libcufft.so.*",
+    "libnvJitLink.so.*",
+    "libnvrtc.so.*",
+    "libcudnn.so.*",
+)
+
+
+def load_cuda_libraries() -> list[Path]:
+    """Loads the CUDA and cuDNN libraries of the nvidia-* wheels (`pip install
+    'nomic-serve[gpu]'`) so the CUDA provider finds them without LD_LIBRARY_PATH; the paths
+    loaded, none when those wheels are absent (then the system's libraries are used).
+    onnxruntime's own `preload_dlls` does not know the CUDA 13 wheels' layout."""
+    spec = importlib.util.find_spec("nvidia")
+    roots = [Path(root) for root in (spec.submodule_search_locations or [])] if spec else []
+    loaded = []
+    for pattern in CUDA_LIBRARIES:
+        for path in sorted(p for root in roots for p in root.glob(f"*/lib/{pattern}")):
+            try:
+                ctypes.CDLL(str(path), mode=ctypes.RTLD_GLOBAL)
+            except OSError as exc:
+                log.warning("could not load %s: %s", path.name, exc)
+                continue
+            loaded.append(path)
+    return loaded
+
+
 def _providers(use_gpu: bool) -> list[str]:
     """CUDA first when asked and present; CPU always, so a missing GPU falls back."""
+    if use_gpu:
+        libraries = load_cuda_libraries()
+        log.info("CUDA libraries from the nvidia wheels: %s", [p.name for p in libraries])
     if use_gpu and CUDA in ort.get_available_providers():
         return [CUDA, CPU]
     if use_gpu:
