@@ -26,7 +26,7 @@ from .core.workpool import WorkPool, lower_priority, shorten_gil_turns
 from .errors import ModelMissing
 from .fetch import ImageFetcher
 from .intake import ImageIntake
-from .memory import return_large_allocations
+from .memory import tune_allocator
 from .models.loader import (
     LoadedTextModel,
     load_text_model,
@@ -62,7 +62,7 @@ class App:
 @asynccontextmanager
 async def running_app(settings: Settings, *, port: int | None = None) -> AsyncIterator[App]:
     """Builds and starts everything (on `port`, default GRPC_PORT; 0 picks a free one)."""
-    return_large_allocations()
+    tune_allocator()
     shorten_gil_turns()
     async with AsyncExitStack() as stack:
         # Threads that mostly hold the GIL keep the loop's priority: lowering theirs would only

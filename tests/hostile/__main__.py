@@ -48,11 +48,12 @@ def main() -> None:
                 if args.only and args.only not in case.name:
                     continue
                 verdict = "ok"
-                with stack.measure() as measured:
-                    try:
-                        replies = case.run(stack)
-                    except AssertionError as error:
-                        replies, verdict = [], f"FAIL {error}"
+                try:
+                    replies, measured = stack.run_measured(case.run)
+                except AssertionError as error:
+                    with stack.measure() as measured:
+                        pass
+                    replies, verdict = [], f"FAIL {error}"
                 problems = [p for reply in replies for p in reply.problems()]
                 window = measured.liveness
                 if window.failures:

@@ -70,8 +70,11 @@ def _png_with_exif(tiff: bytes) -> bytes:
 
 
 @cache
-def exif_array_png(values: int = 9_000_000) -> bytes:
-    """One SHORT tag (YCbCrSubSampling) with `values` values: 18 MB of EXIF at the default."""
+def exif_array_png(values: int = 9_000_000, width: int = 2) -> bytes:
+    """One tag of `values` values (YCbCrSubSampling as SHORTs, 18 MB of EXIF at the default;
+    `width=1`: ReferenceBlackWhite-sized BYTEs, half of that)."""
+    if width == 1:
+        return _png_with_exif(_tiff([(0x0212, 1, values, b"\x01" * values)]))
     return _png_with_exif(_tiff([(0x0212, 3, values, b"\x00\x01" * values)]))
 
 

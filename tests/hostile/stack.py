@@ -46,6 +46,7 @@ MAX_MESSAGE_CHARS = 512
 _EXCEPTION_TEXT = re.compile(r"Traceback|File \"|<class |\b\w+(Error|Exception)\b:|Error parsing")
 _ABSOLUTE_PATH = re.compile(r"(?<![\w:/.])/(home|root|tmp|usr|opt|var|etc|work|proc|srv)/")
 GRPC_MB = 64 * 1024 * 1024
+MIN_WINDOW_S = 1.5  # at 100 Health calls a second, at least ~150 samples per case
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,18 @@ class Stack:
         self.envoy.stop()
         self.server.stop()
         self.host.close()
+
+    def run_measured(
+        self, run: Callable[[Stack], list[Reply]], min_seconds: float = MIN_WINDOW_S
+    ) -> tuple[list[Reply], Measured]:
+        """Runs a case again and again (fresh inputs each time) until `min_seconds` have
+        passed, at least once: a p99 needs a hundred Health samples to mean anything."""
+        with self.measure() as measured:
+            started = time.monotonic()
+            replies = run(self)
+            while time.monotonic() - started < min_seconds:
+                replies += run(self)
+        return replies, measured
 
     @contextmanager
     def measure(self) -> Iterator[Measured]:

@@ -441,19 +441,33 @@ async def test_a_malformed_request_raises_invalid_input_before_the_servicer_runs
     assert servicer.received == []
 
 
+class ReadingContext:
+    """The part of a grpc.aio servicer context the codec reads requests through: `read()`,
+    which returns each message in turn, then EOF. Requests are read so, not by iterating
+    the stream grpc passes in: grpc's iterator keeps its last message until the call's
+    state is freed, which can be long after the call ended."""
+
+    def __init__(self, *messages: bytes) -> None:
+        self._messages = list(messages)
+        self.pulled: list[bytes] = []
+
+    async def read(self) -> Any:
+        if not self._messages:
+            return grpc.aio.EOF
+        self.pulled.append(self._messages.pop(0))
+        return self.pulled[-1]
+
+
 async def test_a_stream_parses_each_request_in_order(pool: CountingPool) -> None:
     servicer = RecordingServicer()
     handler = service_handler(SERVICE, servicer, MAX_FIELDS, pool, {})  # type: ignore[arg-type]
     requests = [pb.EmbedBatchRequest(input=f"item {i}", dim=4) for i in range(3)]
-
-    async def incoming() -> AsyncIterator[bytes]:
-        for request in requests:
-            yield request.SerializeToString()
-        yield b"\x0a\x03\xff\xfe\xfd"  # invalid UTF-8: the stream fails here
+    invalid = b"\x0a\x03\xff\xfe\xfd"  # invalid UTF-8: the stream fails here
+    context = ReadingContext(*(request.SerializeToString() for request in requests), invalid)
 
     replies = []
     with pytest.raises(InvalidInput, match="not a valid EmbedBatchRequest: a string field"):
-        async for reply in method_handler(handler, "EmbedBatch").stream_stream(incoming(), None):
+        async for reply in method_handler(handler, "EmbedBatch").stream_stream(None, context):
             replies.append(reply)
     assert [reply.index for reply in replies] == [1, 2, 3]
     assert servicer.received == [("EmbedBatch", request) for request in requests]
@@ -493,19 +507,13 @@ async def test_a_gated_method_is_refused_before_its_request_is_read(pool: Counti
     handler = service_handler(SERVICE, servicer, MAX_FIELDS, pool, {"Embed": gate})  # type: ignore[arg-type]
     served = method_handler(handler, "Embed")
     assert served.unary_unary is None and served.stream_unary is not None
-    pulled: list[bytes] = []
-
-    async def requests(*messages: bytes):
-        for message in messages:
-            pulled.append(message)
-            yield message
-
     request = pb.EmbedRequest(input="Hello world").SerializeToString()
+    refused = ReadingContext(request)
     with pytest.raises(Overloaded):
-        await served.stream_unary(requests(request), None)
-    assert pulled == [] and servicer.received == []
+        await served.stream_unary(None, refused)
+    assert refused.pulled == [] and servicer.received == []
     full[0] = False
-    assert await served.stream_unary(requests(request), None) == b"raw reply"
+    assert await served.stream_unary(None, ReadingContext(request)) == b"raw reply"
     assert servicer.received == [("Embed", pb.EmbedRequest(input="Hello world"))]
     with pytest.raises(InvalidInput, match="no request message"):
-        await served.stream_unary(requests(), None)
+        await served.stream_unary(None, ReadingContext())

@@ -29,7 +29,7 @@ from ..imagestats import color_stats, read_exif
 from ..intake import ImageIntake
 from ..models.loader import LoadedTextModel
 from . import messages
-from .codec import PARSE_OFF_LOOP_BYTES
+from .codec import PARSE_OFF_LOOP_BYTES, text_field
 from .interceptors import current_record
 from .status import rpc_status
 
@@ -362,9 +362,11 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
         field = request.WhichOneof("image")
         if field is None:
             return None
+        if field == "data":
+            return request.data
         if request.ByteSize() <= PARSE_OFF_LOOP_BYTES:
-            return cast(str | bytes, getattr(request, field))
-        return await self._parse_pool.run(functools.partial(getattr, request, field))
+            return text_field(request, field)
+        return await self._parse_pool.run(functools.partial(text_field, request, field))
 
     def _sized(self, reply: bytes) -> bytes:
         """A reply the server may send: one over GRPC_MAX_MESSAGE_MB is the request's fault
