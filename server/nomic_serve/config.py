@@ -140,7 +140,7 @@ class Settings:
     worker_nice: int = 10
     image_max_pending: int = 128
     image_max_pending_bytes: int = 256 * 1024 * 1024
-    image_decode_bytes: int = 192 * 1024 * 1024
+    image_decode_bytes: int = 128 * 1024 * 1024
     fetch_timeout_s: float = 10.0
     fetch_max_redirects: int = 3
     fetch_allow_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()

@@ -12,7 +12,6 @@ own CPU would otherwise count against the server on a 2-core machine).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -38,7 +37,7 @@ def stack(tmp_path_factory, embedded_cache, vision_model) -> Iterator[Stack]:
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
 def test_hostile_case(stack: Stack, case: Case) -> None:
     case.run(stack)  # warm: payloads built, lazy server state in place
-    time.sleep(1.0)  # let the previous round's work drain before the window opens
+    stack.wait_quiet()  # what the warm run started has drained before the window opens
     replies, measured = stack.run_measured(case.run)
     problems = [problem for reply in replies for problem in reply.problems()]
     window = measured.liveness

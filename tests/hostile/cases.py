@@ -20,6 +20,7 @@ from google.rpc import error_details_pb2, status_pb2
 
 from nomic_serve_stubs.v1 import embedding_service_pb2 as pb
 
+from ..support.waiting import eventually_sync
 from .evil_host import png
 from .payloads import (
     big_text,
@@ -97,7 +98,7 @@ def huge_texts_beside_small_work(stack: Stack) -> list[Reply]:
             )
             for i in range(2)
         ]
-        time.sleep(0.05)
+        stack.wait_busy()  # the big texts are being received and cut
         replies = [
             stack.grpc(
                 "3000 chars", lambda: stack.stub.Embed(pb.EmbedRequest(input=small), timeout=10)
@@ -387,9 +388,11 @@ def slow_urls(stack: Stack) -> list[Reply]:
         finished.append(time.monotonic())
         return reply
 
+    before = stack.host.connections
     with ThreadPoolExecutor(2) as pool:
         lists = [pool.submit(listed, n) for n in range(2)]
-        time.sleep(0.5)
+        # Both lists hold their share of connections (FETCH_CONNECTIONS_PER_REQUEST, 8).
+        eventually_sync(lambda: stack.host.connections - before >= 16, timeout=30)
         lone = stack.grpc(
             "unrelated URL",
             lambda: stack.stub.ImageEmbed(

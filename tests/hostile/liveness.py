@@ -22,6 +22,8 @@ import grpc
 from nomic_serve_stubs.v1 import embedding_service_pb2 as pb
 from nomic_serve_stubs.v1 import embedding_service_pb2_grpc as rpc
 
+from ..support.waiting import eventually_sync
+
 __all__ = ["Liveness", "Window"]
 
 HEALTH_INTERVAL_S = 0.01
@@ -80,6 +82,21 @@ class Liveness:
                 failures.append(f"{kind}: {code}")
             (health if kind == "health" else embed).append(latency)
         return Window(health, embed, failures)
+
+    def wait_past(self, moment: float, timeout: float = 45.0) -> None:
+        """Returns once each probe loop has logged a call started after `moment`: the loops
+        are sequential, so every call started before it has been answered and logged (a
+        stalled one included, which a window read too early would miss)."""
+
+        def past() -> bool:
+            latest: dict[str, float] = {}
+            for line in self.path.read_text().splitlines()[-400:]:
+                parts = line.split(" ", 3)
+                if len(parts) == 4:
+                    latest[parts[0]] = float(parts[1])
+            return all(latest.get(kind, 0.0) > moment for kind in ("health", "embed"))
+
+        eventually_sync(past, timeout)
 
     def close(self) -> None:
         if self.proc.stdin:

@@ -7,6 +7,7 @@ resident memory (VmHWM, reset before each case through /proc/PID/clear_refs).
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 import time
@@ -21,6 +22,7 @@ from nomic_serve_stubs.v1 import embedding_service_pb2 as pb
 from nomic_serve_stubs.v1 import embedding_service_pb2_grpc as rpc
 
 from ..support.processes import EnvoyProcess, ServerProcess
+from ..support.waiting import eventually_sync
 from .evil_host import EvilHost
 from .liveness import Liveness, Window
 
@@ -47,6 +49,9 @@ _EXCEPTION_TEXT = re.compile(r"Traceback|File \"|<class |\b\w+(Error|Exception)\
 _ABSOLUTE_PATH = re.compile(r"(?<![\w:/.])/(home|root|tmp|usr|opt|var|etc|work|proc|srv)/")
 GRPC_MB = 64 * 1024 * 1024
 MIN_WINDOW_S = 1.5  # at 100 Health calls a second, at least ~150 samples per case
+QUIET_PERIOD_S = 0.25
+QUIET_MARGIN = 0.3  # cores over the idle rate that still count as quiet
+_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass(frozen=True)
@@ -115,6 +120,7 @@ class Stack:
         self.idle_rss_mb = _status_kb(self.server.proc.pid, "VmRSS") / 1024
         self.liveness = Liveness(self.server.address, folder)
         self._wait_for_probes()
+        self.idle_cpu_share = self._cpu_share(1.0)
 
     def close(self) -> None:
         self.liveness.close()
@@ -144,10 +150,36 @@ class Stack:
         measured.start_rss_mb = _status_kb(pid, "VmRSS") / 1024
         yield measured
         ended = time.monotonic()
-        time.sleep(0.05)  # the prober's last lines of the window reach its file
+        self.liveness.wait_past(ended)
         measured.liveness = self.liveness.window(started, ended)
         measured.peak_rss_mb = _status_kb(pid, "VmHWM") / 1024
         measured.seconds = ended - started
+
+    def server_cpu_s(self) -> float:
+        """CPU time the server process has used so far (user + system, all threads)."""
+        fields = Path(f"/proc/{self.server.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _TICKS
+
+    def wait_busy(self, cpu_s: float = 0.05, timeout: float = 10.0) -> None:
+        """Returns once the server has used `cpu_s` more CPU time: work just sent is underway."""
+        start = self.server_cpu_s()
+        eventually_sync(lambda: self.server_cpu_s() - start >= cpu_s, timeout)
+
+    def wait_quiet(self, timeout: float = 60.0) -> None:
+        """Returns once the server's CPU use over QUIET_PERIOD_S is back near its idle rate
+        with the probes running (which is high: each probe Embed leaves the batched model's
+        threads spin-waiting for a while, at WORKER_NICE): what the last case started has
+        drained."""
+        deadline = time.monotonic() + timeout
+        while self._cpu_share(QUIET_PERIOD_S) > self.idle_cpu_share + QUIET_MARGIN:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the server stayed busy for {timeout:g} s")
+
+    def _cpu_share(self, seconds: float) -> float:
+        """Cores the server used on average over the next `seconds`."""
+        before = self.server_cpu_s()
+        time.sleep(seconds)  # the length of the measurement, not a wait for an event
+        return (self.server_cpu_s() - before) / seconds
 
     # --- calls ------------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from nomic_serve.api.codec import (
     MAX_DEPTH,
     PARSE_OFF_LOOP_BYTES,
     SCAN_ABOVE_BYTES,
+    LargeRequest,
     RequestParser,
     serialize,
     service_handler,
@@ -426,7 +427,12 @@ async def test_a_request_over_the_off_loop_size_is_parsed_on_the_pool(
     data = request.SerializeToString()
     assert len(data) > PARSE_OFF_LOOP_BYTES
     assert await method_handler(handler, "EmbedList").unary_unary(data, None) == b"raw reply"
-    assert servicer.received == [("EmbedList", request)]
+    [(method, received)] = servicer.received
+    assert method == "EmbedList"
+    # Its strings were read into Python on the pool too, not by the servicer on the loop.
+    assert isinstance(received, LargeRequest) and received.message == request
+    assert type(received.inputs) is list and received.inputs == list(request.inputs)
+    assert received.dim == 0 and received.HasField("truncate") is False
     assert pool.runs == 1
     assert len(threads) == 1 and threads[0] != threading.get_ident()
 

@@ -43,6 +43,7 @@ from ..errors import InvalidInput
 __all__ = [
     "PARSE_OFF_LOOP_BYTES",
     "SCAN_ABOVE_BYTES",
+    "LargeRequest",
     "RequestParser",
     "service_handler",
     "text_field",
@@ -52,6 +53,7 @@ SCAN_ABOVE_BYTES = 64 * 1024  # smaller messages cannot hold enough fields to be
 PARSE_OFF_LOOP_BYTES = 1024 * 1024
 MAX_DEPTH = 100  # the parser's own nesting limit
 _MESSAGE = _descriptor.FieldDescriptor.TYPE_MESSAGE
+_READ_AHEAD = (_descriptor.FieldDescriptor.TYPE_STRING, _descriptor.FieldDescriptor.TYPE_BYTES)
 # What the parser says, turned into what a caller can act on.
 _DECODE_REASONS = (
     ("UTF-8", "a string field is not valid UTF-8"),
@@ -97,16 +99,16 @@ class RequestParser:
         self._large = _TWINS.get(descriptor.name, self._message)
         self._max_fields = max_fields
 
-    def __call__(self, data: bytes) -> _message.Message:
-        """The request; one over PARSE_OFF_LOOP_BYTES may come as its bytes twin, whose
-        AS_BYTES fields hold bytes (see `text_field`)."""
+    def __call__(self, data: bytes) -> _message.Message | LargeRequest:
+        """The request; one over PARSE_OFF_LOOP_BYTES is a LargeRequest of its bytes twin,
+        whose AS_BYTES fields hold bytes (see `text_field`)."""
         if len(data) > SCAN_ABOVE_BYTES:
             _Scan(self._max_fields, self._descriptor.name).message(
                 data, 0, len(data), self._descriptor, 0
             )
-        kind = self._large if len(data) > PARSE_OFF_LOOP_BYTES else self._message
+        large = len(data) > PARSE_OFF_LOOP_BYTES
         try:
-            return kind.FromString(data)
+            message = (self._large if large else self._message).FromString(data)
         except _message.DecodeError as exc:
             reason = next(
                 (why for marker, why in _DECODE_REASONS if marker in str(exc)),
@@ -115,6 +117,30 @@ class RequestParser:
             raise InvalidInput(
                 f"the request is not a valid {self._descriptor.name}: {reason}"
             ) from None
+        return LargeRequest(message) if large else message
+
+
+class LargeRequest:
+    """A large request whose string and bytes fields were read into Python where it was
+    parsed (the parse pool's thread): every read of such a field builds a new str or bytes,
+    6 ms for a 10 MB text, which the servicer would otherwise pay on the event loop. Other
+    attributes are the message's own."""
+
+    __slots__ = ("_values", "message")
+
+    def __init__(self, message: _message.Message) -> None:
+        self.message = message
+        self._values = {
+            field.name: list(value) if field.is_repeated else value
+            for field, value in message.ListFields()
+            if field.type in _READ_AHEAD
+        }
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[name]
+        except KeyError:
+            return getattr(self.message, name)
 
 
 class _Scan:
@@ -176,7 +202,7 @@ class _Scan:
         return at
 
 
-def text_field(message: _message.Message, name: str) -> str:
+def text_field(message: _message.Message | LargeRequest, name: str) -> str:
     """A string field's value, also from a bytes twin (where it must be ASCII or UTF-8)."""
     value = getattr(message, name)
     if isinstance(value, str):
@@ -232,7 +258,7 @@ def service_handler(
     for method in service.methods:
         parser = RequestParser(method.input_type, max_fields)
 
-        async def parse(data: bytes, parser: RequestParser = parser) -> _message.Message:
+        async def parse(data: bytes, parser: RequestParser = parser) -> Request:
             if len(data) <= PARSE_OFF_LOOP_BYTES:
                 return parser(data)
             return await pool.run(functools.partial(parser, data))
@@ -256,7 +282,8 @@ def service_handler(
     return grpc.method_handlers_generic_handler(service.full_name, handlers)
 
 
-Parse = Callable[[bytes], Awaitable[_message.Message]]
+Request = _message.Message | LargeRequest
+Parse = Callable[[bytes], Awaitable[Request]]
 
 
 def _unary(
@@ -278,7 +305,9 @@ def _gated(
         data = await context.read()
         if data is grpc.aio.EOF:
             raise InvalidInput("the call carried no request message")
-        return await behaviour(await parse(data), context)
+        request = await parse(data)
+        del data  # the parsed copy is all the call needs from here on
+        return await behaviour(request, context)
 
     return handle
 

@@ -83,13 +83,16 @@ def _wrap_unary(behavior: Callable[..., Awaitable[Any]], method: str) -> Callabl
     async def wrapper(request: Any, context: grpc.aio.ServicerContext) -> Any:
         record, token, started = _begin(method)
         try:
-            return await behavior(request, context)
-        except BaseException as exc:
-            if not _settle(exc, record, context):
-                raise
+            try:
+                return await behavior(request, context)
+            except BaseException as exc:
+                status = _status_of(exc, record, context)
+                if status is None:
+                    raise
+            del request  # see _status_of: the abort's exception keeps this frame
+            await context.abort(*status)
         finally:
             _end(record, token, started)
-        return None  # grpc discards the reply of a call whose status is not OK
 
     return wrapper
 
@@ -103,11 +106,16 @@ def _wrap_stream(behavior: Callable[..., Any], method: str) -> Callable[..., Any
     async def wrapper(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
         record, token, started = _begin(method)
         try:
-            async for response in behavior(request, context):
-                yield response
-        except BaseException as exc:
-            if not _settle(exc, record, context):
-                raise
+            try:
+                async for response in behavior(request, context):
+                    yield response
+                return
+            except BaseException as exc:
+                status = _status_of(exc, record, context)
+                if status is None:
+                    raise
+            del request
+            await context.abort(*status)
         finally:
             _end(record, token, started)
 
@@ -126,39 +134,37 @@ def _end(
     _log(record, started)
 
 
-def _settle(exc: BaseException, record: RequestRecord, context: Any) -> bool:
-    """Sets the status an escaped exception maps to; False for one that must propagate.
+def _status_of(
+    exc: BaseException, record: RequestRecord, context: Any
+) -> tuple[grpc.StatusCode, str] | None:
+    """The status an escaped exception is answered with; None for one that must propagate.
 
-    The status is set, not raised with `context.abort`: grpc keeps an abort's exception on
-    the call, in a cycle the garbage collector cannot see through, and that exception's
-    traceback would keep every frame it passed through, with the request and the buffers
-    its handler held (+20 MB per refused 20 MB download, never freed)."""
+    The caller aborts once it has left its `except` block and dropped the request: grpc
+    keeps an abort's exception for as long as the call's state lives, which can be long
+    after the call, and that exception's traceback keeps the frames it passed through. An
+    abort inside the `except` would chain the original exception to it, and with that every
+    frame and buffer of the failed work (+20 MB per refused 20 MB download, never freed)."""
+    if isinstance(exc, asyncio.CancelledError):
+        remaining = context.time_remaining()
+        expired = remaining is not None and remaining <= 0
+        record.code = "DEADLINE_EXCEEDED" if expired else "CANCELLED"
+        return None
+    if isinstance(exc, grpc.aio.AbortError):  # a handler of grpc's own (health) aborted
+        record.code = context.code().name if context.code() else "ABORTED"
+        return None
     if isinstance(exc, ServeError):
         code = status_code(exc)
         if isinstance(exc, Overloaded):
             context.set_trailing_metadata(retry_metadata(exc))
-        _set_status(context, record, code, bounded(str(exc)))
-    elif isinstance(exc, asyncio.CancelledError):
-        remaining = context.time_remaining()
-        expired = remaining is not None and remaining <= 0
-        record.code = "DEADLINE_EXCEEDED" if expired else "CANCELLED"
-        return False
-    elif isinstance(exc, grpc.aio.AbortError):  # a handler of grpc's own (health) aborted
-        record.code = context.code().name if context.code() else "ABORTED"
-        return False
+        details = bounded(str(exc))
     elif isinstance(exc, Exception):
         log.exception("unhandled error in %s", record.method, exc_info=exc)
-        _set_status(context, record, grpc.StatusCode.INTERNAL, "internal error; see the server log")
+        code, details = grpc.StatusCode.INTERNAL, "internal error; see the server log"
     else:
-        return False
-    release_frames(exc)
-    return True
-
-
-def _set_status(context: Any, record: RequestRecord, code: grpc.StatusCode, details: str) -> None:
+        return None
     record.code = code.name
-    context.set_code(code)
-    context.set_details(details)
+    release_frames(exc)
+    return code, details
 
 
 def release_frames(exc: BaseException) -> None:
