@@ -62,6 +62,7 @@ ENVIRONMENT = {
     "TOKENIZE_WORKERS": "threads tokenizing long texts",
     "STREAM_WINDOW": "EmbedBatch items in flight per stream",
     "GRPC_MAX_MESSAGE_MB": "largest gRPC message accepted",
+    "REQUEST_MAX_PENDING_MB": "bytes of large requests (over 1 MB) held at once",
     "SHUTDOWN_GRACE_S": "seconds in-flight requests get on SIGTERM",
     "LOG_LEVEL": "log level",
     "IMAGE_MAX_MB": "largest compressed image accepted",
@@ -128,7 +129,8 @@ class Settings:
     max_input_chars: int = 0  # 0: by model, CHARS_PER_TOKEN x its maximum tokens
     tokenize_workers: int = 2
     stream_window: int = 64
-    grpc_max_message_mb: int = 64
+    grpc_max_message_mb: int = 32
+    request_max_pending_bytes: int = 64 * 1024 * 1024
     shutdown_grace_s: float = 10.0
     log_level: str = "INFO"
     image_max_bytes: int = 20 * 1024 * 1024
@@ -162,6 +164,11 @@ class Settings:
             raise ConfigError(
                 f"IMAGE_MAX_PER_REQUEST={self.image_max_per_request} exceeds IMAGE_MAX_PENDING="
                 f"{self.image_max_pending}: such a request could never be admitted"
+            )
+        if self.grpc_max_message_mb * 1024 * 1024 > self.request_max_pending_bytes:
+            raise ConfigError(
+                "GRPC_MAX_MESSAGE_MB exceeds REQUEST_MAX_PENDING_MB: a request of the largest "
+                "size allowed could never be admitted"
             )
         if self.image_max_bytes > self.image_max_pending_bytes:
             raise ConfigError(
@@ -221,6 +228,9 @@ class Settings:
             stream_window=env.get("STREAM_WINDOW", _positive_int, cls.stream_window),
             grpc_max_message_mb=env.get(
                 "GRPC_MAX_MESSAGE_MB", _positive_int, cls.grpc_max_message_mb
+            ),
+            request_max_pending_bytes=env.get(
+                "REQUEST_MAX_PENDING_MB", _megabytes, cls.request_max_pending_bytes
             ),
             shutdown_grace_s=env.get("SHUTDOWN_GRACE_S", _non_negative_float, cls.shutdown_grace_s),
             log_level=env.get("LOG_LEVEL", _log_level, cls.log_level),

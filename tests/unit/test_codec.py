@@ -7,6 +7,7 @@ could must be refused by the scan before protobuf spends time parsing it.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import AsyncIterator, Callable
 from types import SimpleNamespace
@@ -24,6 +25,7 @@ from nomic_serve.api.codec import (
     PARSE_OFF_LOOP_BYTES,
     SCAN_ABOVE_BYTES,
     LargeRequest,
+    PendingRequests,
     RequestParser,
     serialize,
     service_handler,
@@ -33,10 +35,12 @@ from nomic_serve.errors import MAX_MESSAGE_CHARS, InvalidInput, Overloaded
 from nomic_serve_stubs.v1 import embedding_service_pb2 as pb
 
 from ..hostile.payloads import varint
+from ..support.waiting import eventually
 
 SERVICE = pb.DESCRIPTOR.services_by_name["EmbeddingService"]
 # What the server allows with its default settings (api/server.py: 2 * 2048 + 64).
 MAX_FIELDS = 2 * 2048 + 64
+UNBOUNDED = PendingRequests(1 << 40)
 FIELD_COUNT_MESSAGE = (
     f"the request holds more than {MAX_FIELDS:,} fields, more than any request accepts "
     "(see MAX_LIST_INPUTS and IMAGE_MAX_PER_REQUEST)"
@@ -393,7 +397,7 @@ def method_handler(handler: grpc.GenericRpcHandler, name: str) -> grpc.RpcMethod
 
 
 def test_every_method_is_served_on_raw_bytes(pool: CountingPool) -> None:
-    handler = service_handler(SERVICE, RecordingServicer(), MAX_FIELDS, pool, {})  # type: ignore[arg-type]
+    handler = service_handler(SERVICE, RecordingServicer(), MAX_FIELDS, pool, {}, UNBOUNDED)  # type: ignore[arg-type]
     for method in SERVICE.methods:
         served = method_handler(handler, method.name)
         assert served.request_deserializer is None  # grpc hands us the bytes
@@ -408,7 +412,7 @@ async def test_a_unary_request_is_parsed_on_the_loop_when_small(
 ) -> None:
     threads = _record_parsing_threads(monkeypatch, pb.EmbedRequest)
     servicer = RecordingServicer()
-    handler = service_handler(SERVICE, servicer, MAX_FIELDS, pool, {})  # type: ignore[arg-type]
+    handler = service_handler(SERVICE, servicer, MAX_FIELDS, pool, {}, UNBOUNDED)  # type: ignore[arg-type]
     request = pb.EmbedRequest(input="Hello world", dim=8)
     unary = method_handler(handler, "Embed").unary_unary
     assert await unary(request.SerializeToString(), None) == b"raw reply"
@@ -422,7 +426,7 @@ async def test_a_request_over_the_off_loop_size_is_parsed_on_the_pool(
 ) -> None:
     threads = _record_parsing_threads(monkeypatch, pb.EmbedListRequest)
     servicer = RecordingServicer()
-    handler = service_handler(SERVICE, servicer, MAX_FIELDS, pool, {})  # type: ignore[arg-type]
+    handler = service_handler(SERVICE, servicer, MAX_FIELDS, pool, {}, UNBOUNDED)  # type: ignore[arg-type]
     request = pb.EmbedListRequest(inputs=[f"{i:04d}".ljust(600, "w") for i in range(2048)])
     data = request.SerializeToString()
     assert len(data) > PARSE_OFF_LOOP_BYTES
@@ -441,7 +445,7 @@ async def test_a_malformed_request_raises_invalid_input_before_the_servicer_runs
     pool: CountingPool,
 ) -> None:
     servicer = RecordingServicer()
-    handler = service_handler(SERVICE, servicer, MAX_FIELDS, pool, {})  # type: ignore[arg-type]
+    handler = service_handler(SERVICE, servicer, MAX_FIELDS, pool, {}, UNBOUNDED)  # type: ignore[arg-type]
     with pytest.raises(InvalidInput, match="not a valid EmbedRequest: malformed protobuf"):
         await method_handler(handler, "Embed").unary_unary(b"\x0a\x10abc", None)
     assert servicer.received == []
@@ -466,7 +470,7 @@ class ReadingContext:
 
 async def test_a_stream_parses_each_request_in_order(pool: CountingPool) -> None:
     servicer = RecordingServicer()
-    handler = service_handler(SERVICE, servicer, MAX_FIELDS, pool, {})  # type: ignore[arg-type]
+    handler = service_handler(SERVICE, servicer, MAX_FIELDS, pool, {}, UNBOUNDED)  # type: ignore[arg-type]
     requests = [pb.EmbedBatchRequest(input=f"item {i}", dim=4) for i in range(3)]
     invalid = b"\x0a\x03\xff\xfe\xfd"  # invalid UTF-8: the stream fails here
     context = ReadingContext(*(request.SerializeToString() for request in requests), invalid)
@@ -484,7 +488,7 @@ def test_a_service_with_a_half_streaming_method_is_refused(pool: CountingPool) -
     service = health_pb2.DESCRIPTOR.services_by_name["Health"]
     servicer = SimpleNamespace(Check=None, Watch=None, List=None)
     with pytest.raises(TypeError, match=r"grpc\.health\.v1\.Health\.Watch"):
-        service_handler(service, servicer, MAX_FIELDS, pool, {})  # type: ignore[arg-type]
+        service_handler(service, servicer, MAX_FIELDS, pool, {}, UNBOUNDED)  # type: ignore[arg-type]
 
 
 def _record_parsing_threads(monkeypatch: pytest.MonkeyPatch, message: type) -> list[int]:
@@ -510,7 +514,7 @@ async def test_a_gated_method_is_refused_before_its_request_is_read(pool: Counti
         if full[0]:
             raise Overloaded("server is busy", retry_after_s=0.5)
 
-    handler = service_handler(SERVICE, servicer, MAX_FIELDS, pool, {"Embed": gate})  # type: ignore[arg-type]
+    handler = service_handler(SERVICE, servicer, MAX_FIELDS, pool, {"Embed": gate}, UNBOUNDED)  # type: ignore[arg-type]
     served = method_handler(handler, "Embed")
     assert served.unary_unary is None and served.stream_unary is not None
     request = pb.EmbedRequest(input="Hello world").SerializeToString()
@@ -523,3 +527,34 @@ async def test_a_gated_method_is_refused_before_its_request_is_read(pool: Counti
     assert servicer.received == [("Embed", pb.EmbedRequest(input="Hello world"))]
     with pytest.raises(InvalidInput, match="no request message"):
         await served.stream_unary(None, ReadingContext())
+
+
+async def test_large_requests_share_the_pending_budget(pool: CountingPool) -> None:
+    """Requests over PARSE_OFF_LOOP_BYTES hold their size until their call ends; one that
+    does not fit in what is left is refused before it is parsed, small ones never count."""
+    servicer = RecordingServicer()
+    release = asyncio.Event()
+
+    async def slow_embed(request: Any, context: object) -> bytes:
+        servicer.received.append(("Embed", request))
+        await release.wait()
+        return b"raw reply"
+
+    servicer.Embed = slow_embed  # type: ignore[attr-defined]
+    pending = PendingRequests(3 * PARSE_OFF_LOOP_BYTES)
+    handler = service_handler(SERVICE, servicer, MAX_FIELDS, pool, {}, pending)  # type: ignore[arg-type]
+    embed = method_handler(handler, "Embed").unary_unary
+    large = pb.EmbedRequest(input="x" * (2 * PARSE_OFF_LOOP_BYTES)).SerializeToString()
+    first = asyncio.create_task(embed(large, None))
+    await eventually(lambda: servicer.received)
+    assert pending.held == len(large)
+    runs = pool.runs
+    with pytest.raises(Overloaded, match=r"MB of large requests in flight.*REQUEST_MAX_PENDING_MB"):
+        await asyncio.wait_for(embed(large, None), 10)  # a call let in would wait for `release`
+    assert pool.runs == runs and len(servicer.received) == 1  # refused unparsed
+    small = asyncio.create_task(embed(pb.EmbedRequest(input="small").SerializeToString(), None))
+    await eventually(lambda: len(servicer.received) == 2)
+    release.set()
+    assert await first == b"raw reply" and await small == b"raw reply"
+    assert pending.held == 0
+    assert await embed(large, None) == b"raw reply"

@@ -84,3 +84,10 @@ def test_image_settings_parse() -> None:
 def test_a_list_limit_above_the_queue_limit_is_refused() -> None:
     with pytest.raises(ConfigError, match="MAX_LIST_INPUTS=5000 exceeds MAX_PENDING_ITEMS=4096"):
         Settings.from_env({"MAX_LIST_INPUTS": "5000"})
+
+
+def test_a_message_limit_above_the_pending_budget_is_refused() -> None:
+    with pytest.raises(ConfigError, match="GRPC_MAX_MESSAGE_MB exceeds REQUEST_MAX_PENDING_MB"):
+        Settings.from_env({"GRPC_MAX_MESSAGE_MB": "65"})
+    settings = Settings.from_env({"GRPC_MAX_MESSAGE_MB": "65", "REQUEST_MAX_PENDING_MB": "65"})
+    assert settings.request_max_pending_bytes == 65 * 1024 * 1024

@@ -25,8 +25,9 @@ the event loop, piece by piece); any other reply is serialized here.
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from typing import Any
 
 import grpc
@@ -38,12 +39,13 @@ from google.protobuf.message_factory import GetMessageClass
 from nomic_serve_stubs.v1 import embedding_service_pb2 as pb
 
 from ..core.workpool import WorkPool
-from ..errors import InvalidInput
+from ..errors import InvalidInput, Overloaded
 
 __all__ = [
     "PARSE_OFF_LOOP_BYTES",
     "SCAN_ABOVE_BYTES",
     "LargeRequest",
+    "PendingRequests",
     "RequestParser",
     "service_handler",
     "text_field",
@@ -51,6 +53,7 @@ __all__ = [
 
 SCAN_ABOVE_BYTES = 64 * 1024  # smaller messages cannot hold enough fields to be slow
 PARSE_OFF_LOOP_BYTES = 1024 * 1024
+_MB = 1024 * 1024
 MAX_DEPTH = 100  # the parser's own nesting limit
 _MESSAGE = _descriptor.FieldDescriptor.TYPE_MESSAGE
 _READ_AHEAD = (_descriptor.FieldDescriptor.TYPE_STRING, _descriptor.FieldDescriptor.TYPE_BYTES)
@@ -244,24 +247,63 @@ def serialize(reply: Any) -> bytes:
 Gate = Callable[[], None]  # raises Overloaded when the server has no room for the call
 
 
+class PendingRequests:
+    """Bytes of large requests held at once, server-wide (REQUEST_MAX_PENDING_MB).
+
+    grpc hands a request over whole, and until its call ends the server holds it about twice
+    over (the parsed message and its strings), three times while it is parsed: without a
+    bound, twenty concurrent 30 MB requests would take gigabytes. A request over the limit
+    left is refused as soon as its size is known, and its bytes freed. Requests up to
+    PARSE_OFF_LOOP_BYTES are not counted: the queues they join bound how many there are.
+    Used on the event loop only."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.held = 0
+
+    @contextlib.contextmanager
+    def hold(self, size: int) -> Iterator[None]:
+        if size <= PARSE_OFF_LOOP_BYTES:
+            yield
+            return
+        if self.held + size > self.max_bytes:
+            raise Overloaded(
+                f"server is busy: {self.held / _MB:.0f} MB of large requests in flight, limit "
+                f"{self.max_bytes / _MB:g} MB (REQUEST_MAX_PENDING_MB); retry shortly",
+                retry_after_s=1.0,
+            )
+        self.held += size
+        try:
+            yield
+        finally:
+            self.held -= size
+
+
 def service_handler(
     service: _descriptor.ServiceDescriptor,
     servicer: object,
     max_fields: int,
     pool: WorkPool,
     gates: Mapping[str, Gate],
+    pending: PendingRequests,
 ) -> grpc.GenericRpcHandler:
     """The service's methods on raw bytes: each parses its requests with a RequestParser,
-    large ones on `pool`; a method named in `gates` is refused before its request is read
-    while its gate says so."""
+    large ones on `pool` and within `pending`; a method named in `gates` is refused before
+    its request is read while its gate says so."""
     handlers: dict[str, grpc.RpcMethodHandler] = {}
     for method in service.methods:
         parser = RequestParser(method.input_type, max_fields)
 
-        async def parse(data: bytes, parser: RequestParser = parser) -> Request:
-            if len(data) <= PARSE_OFF_LOOP_BYTES:
-                return parser(data)
-            return await pool.run(functools.partial(parser, data))
+        @contextlib.asynccontextmanager
+        async def parse(data: bytes, parser: RequestParser = parser) -> AsyncIterator[Request]:
+            size = len(data)
+            with pending.hold(size):
+                if size <= PARSE_OFF_LOOP_BYTES:
+                    request = parser(data)
+                else:
+                    request = await pool.run(functools.partial(parser, data))
+                del data  # the parsed copy is all the call needs from here on
+                yield request
 
         behaviour = getattr(servicer, method.name)
         if method.client_streaming and method.server_streaming:
@@ -283,14 +325,16 @@ def service_handler(
 
 
 Request = _message.Message | LargeRequest
-Parse = Callable[[bytes], Awaitable[Request]]
+# The request parsed from these bytes, held within PendingRequests while the block runs.
+Parse = Callable[[bytes], contextlib.AbstractAsyncContextManager[Request]]
 
 
 def _unary(
     behaviour: Callable[[Any, Any], Awaitable[Any]], parse: Parse
 ) -> Callable[[bytes, Any], Awaitable[Any]]:
     async def handle(data: bytes, context: Any) -> Any:
-        return await behaviour(await parse(data), context)
+        async with parse(data) as request:
+            return await behaviour(request, context)
 
     return handle
 
@@ -305,9 +349,9 @@ def _gated(
         data = await context.read()
         if data is grpc.aio.EOF:
             raise InvalidInput("the call carried no request message")
-        request = await parse(data)
-        del data  # the parsed copy is all the call needs from here on
-        return await behaviour(request, context)
+        async with parse(data) as request:
+            del data  # see parse
+            return await behaviour(request, context)
 
     return handle
 
@@ -316,8 +360,12 @@ def _stream(
     behaviour: Callable[[Any, Any], AsyncIterator[Any]], parse: Parse
 ) -> Callable[[AsyncIterator[bytes], Any], AsyncIterator[Any]]:
     async def parsed(context: Any) -> AsyncIterator[Any]:
+        """Each request is held until the servicer asks for the next one (it has taken what
+        it needs from it by then)."""
         while (data := await context.read()) is not grpc.aio.EOF:
-            yield await parse(data)
+            async with parse(data) as request:
+                del data
+                yield request
 
     def handle(_requests: AsyncIterator[bytes], context: Any) -> AsyncIterator[Any]:
         return behaviour(parsed(context), context)

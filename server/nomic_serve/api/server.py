@@ -13,7 +13,7 @@ from nomic_serve_stubs.v1 import embedding_service_pb2 as pb
 
 from ..config import Settings
 from ..core.workpool import WorkPool
-from .codec import service_handler
+from .codec import PendingRequests, service_handler
 from .interceptors import RequestInterceptor
 from .servicer import EmbeddingServicer, ServingState
 
@@ -66,7 +66,12 @@ async def start_server(
         ],
     )
     handler = service_handler(
-        SERVICE, servicer, _max_fields(settings), parse_pool, servicer.gates()
+        SERVICE,
+        servicer,
+        _max_fields(settings),
+        parse_pool,
+        servicer.gates(),
+        PendingRequests(settings.request_max_pending_bytes),
     )
     server.add_generic_rpc_handlers((handler,))
     health_servicer = health.aio.HealthServicer()
