@@ -7,6 +7,7 @@ import struct
 import zlib
 from functools import cache
 
+from google.protobuf.internal.encoder import _VarintBytes as varint  # protobuf's own, not ours
 from PIL import ExifTags, Image
 
 __all__ = [
@@ -24,15 +25,6 @@ _WORDS = "the quick brown fox jumps over the lazy dog while embeddings of every 
 
 def big_text(chars: int) -> str:
     return (_WORDS * (chars // len(_WORDS) + 1))[:chars]
-
-
-def varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, value = value & 0x7F, value >> 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
 
 
 def deep_value(depth: int) -> bytes:

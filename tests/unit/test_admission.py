@@ -14,9 +14,7 @@ import random
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
-from ipaddress import ip_address
 
-import httpcore
 import pytest
 
 import nomic_serve.intake as intake_module
@@ -33,8 +31,16 @@ from nomic_serve.errors import (
 from nomic_serve.fetch import ImageFetcher
 from nomic_serve.intake import INLINE_PARSE_CHARS, ImageIntake
 
+from ..support.image_server import (
+    IMAGE,
+    MAX_BYTES,
+    ONLY_127_0_0_1,
+    ImageServer,
+    loopback_tripwire,
+    open_gate,
+    serve_images,
+)
 from ..support.waiting import eventually, eventually_sync
-from .test_fetch import IMAGE, MAX_BYTES, ONLY_127_0_0_1, ImageServer, open_gate
 
 MB = 1024 * 1024
 
@@ -277,24 +283,12 @@ def test_a_release_wakes_every_waiter_that_now_fits() -> None:
 
 @pytest.fixture(autouse=True)
 def tripwire(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Any socket to anything but a loopback address fails the test."""
-    real_connect = httpcore.AnyIOBackend.connect_tcp
-
-    async def guarded(
-        self: httpcore.AnyIOBackend, host: str, port: int, **kwargs: object
-    ) -> httpcore.AsyncNetworkStream:
-        assert ip_address(host).is_loopback, f"a test tried to connect to {host}"
-        return await real_connect(self, host, port, **kwargs)
-
-    monkeypatch.setattr(httpcore.AnyIOBackend, "connect_tcp", guarded)
+    loopback_tripwire(monkeypatch)
 
 
 @pytest.fixture(scope="module")
 async def server() -> AsyncIterator[ImageServer]:
-    state = ImageServer()
-    listener = await asyncio.start_server(state.handle, "127.0.0.1", 0)
-    state.port = listener.sockets[0].getsockname()[1]
-    async with listener:
+    async with serve_images() as state:
         yield state
 
 

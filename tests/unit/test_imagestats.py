@@ -21,7 +21,12 @@ from nomic_serve.errors import InvalidImage, InvalidInput
 from nomic_serve.imagestats import ColorStats, color_stats
 from nomic_serve.imagestats import read_exif as read_exif_data
 from nomic_serve.imagestats.colors import rgb_hex, thumbnail_size
-from nomic_serve.imagestats.exif import MAX_BLOCK_BYTES, MAX_TOTAL_BYTES, MAX_VALUE_BYTES
+from nomic_serve.imagestats.exif import (
+    MAX_BLOCK_BYTES,
+    MAX_TOTAL_BYTES,
+    MAX_VALUE_BYTES,
+    ExifData,
+)
 
 from ..hostile.payloads import exif_array_png, exif_many_tags_png, exif_string_png
 from ..support.reference import SHARED_REFERENCE, reference_file, unavailable
@@ -472,6 +477,15 @@ def test_an_oversized_string_is_omitted() -> None:
     assert (found.tags, found.omitted) == ({}, ["ImageDescription"])
 
 
+def read_exif_traced(image: Image.Image) -> tuple[ExifData, int]:
+    """What read_exif_data finds, and the most memory it held at once."""
+    tracemalloc.start()
+    try:
+        return read_exif_data(image), tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 def test_a_large_array_under_the_block_cap_is_never_turned_into_python_objects(
     decoded_tags: list[int],
 ) -> None:
@@ -480,12 +494,7 @@ def test_a_large_array_under_the_block_cap_is_never_turned_into_python_objects(
     image = open_png(exif_array_png(500_000))
     block = len(image.info["exif"])
     assert block <= MAX_BLOCK_BYTES
-    tracemalloc.start()
-    try:
-        found = read_exif_data(image)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    found, peak = read_exif_traced(image)
     assert (found.tags, found.omitted) == ({}, ["YCbCrSubSampling"])
     assert 0x0212 not in decoded_tags
     assert peak < 3 * block < 500_000 * 8  # 8 bytes: one pointer per item of a decoded tuple
@@ -502,12 +511,7 @@ def test_an_exif_block_over_the_block_cap_is_not_read_at_all(
         pytest.fail("an oversized EXIF block was parsed")
 
     monkeypatch.setattr(image, "getexif", never)
-    tracemalloc.start()
-    try:
-        found = read_exif_data(image)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    found, peak = read_exif_traced(image)
     assert found.tags == {}
     assert found.omitted == ["EXIF"]
     assert peak < 64 * 1024  # a decoded tuple of 2M values would be over 16 MB
