@@ -1,19 +1,18 @@
-"""How the C allocator is tuned: freed memory goes back to the operating system.
+"""How the C allocator is tuned: request-sized memory is reused, bigger memory is returned.
 
-glibc serves big allocations with mmap, but after the first one is freed it raises that
-threshold (up to 32 MB) and serves later ones from its heaps, which it keeps: after a 10 MB
-text, a 27 MB base64 image or a 50-megapixel decode the server's resident memory would stay
-hundreds of MB above idle for good. Fixing the threshold at MMAP_THRESHOLD_BYTES keeps every
-allocation of that size or more in its own mapping, returned the moment it is freed (the
-page faults of a fresh mapping cost about 2 ms per 25 MB, less than 1% of the inference that
-allocates that much). 1 MB catches the steps large inputs are processed in (base64, image
-file reads), which the decoding threads would otherwise leave in their own heaps. Trimming
-the heaps instead (`malloc_trim`) holds every arena's lock
-while it walks them, which stalled the event loop for a quarter of a second, so it is not
-used. Smaller allocations are kept to two arenas (glibc gives every busy thread one of its own,
-and a decoding thread's arena kept what it freed: 80-100 MB left behind after a few large
-images, 10-30 MB with two arenas). Where the C library has no `mallopt` (musl, macOS) this
-does nothing.
+grpc assembles every received message on the event loop, copying it three times. Into pages
+the process already holds, a 10 MB request takes about 1 ms; into fresh mappings, whose pages
+fault in one at a time, about 13 ms (measured on 2 cores), and every other call waits that
+long. So allocations up to MMAP_THRESHOLD_BYTES, just over the largest gRPC message by
+default, come from glibc's heaps, where the next request reuses their pages, and glibc keeps
+at most TRIM_BYTES free at the top of a heap. Anything larger (a 50-megapixel decode, a
+message over 33 MB where GRPC_MAX_MESSAGE_MB was raised) gets a mapping of its own, returned
+the moment it is freed. Fixing the threshold also stops glibc from raising it on its own.
+Small allocations are kept to two arenas: glibc gives every busy thread an arena of its
+own, and a decoding thread's arena kept what it freed (80-100 MB left behind after a few large
+images, 10-30 MB with two arenas). Trimming the heaps explicitly (`malloc_trim`) holds every
+arena's lock while it walks them, which stalled the event loop for a quarter of a second, so
+it is not used. Where the C library has no `mallopt` (musl, macOS) this does nothing.
 """
 
 from __future__ import annotations
@@ -22,25 +21,30 @@ import ctypes
 import ctypes.util
 import logging
 
-__all__ = ["ARENAS", "MMAP_THRESHOLD_BYTES", "tune_allocator"]
+__all__ = ["ARENAS", "MMAP_THRESHOLD_BYTES", "TRIM_BYTES", "tune_allocator"]
 
 log = logging.getLogger(__name__)
 
-MMAP_THRESHOLD_BYTES = 1024 * 1024
+MMAP_THRESHOLD_BYTES = 33 * 1024 * 1024  # GRPC_MAX_MESSAGE_MB's default, plus its framing
+TRIM_BYTES = 64 * 1024 * 1024
 ARENAS = 2
-_M_MMAP_THRESHOLD = -3  # glibc's malloc.h
+_M_TRIM_THRESHOLD = -1  # glibc's malloc.h
+_M_MMAP_THRESHOLD = -3
 _M_ARENA_MAX = -8
 
 
 def tune_allocator() -> bool:
-    """Sets glibc's mmap threshold and arena count for this process (call it before threads
-    start allocating); False where that is not possible."""
+    """Sets glibc's mmap and trim thresholds and arena count for this process (call it before
+    threads start allocating); False where that is not possible."""
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         mallopt = libc.mallopt
     except (OSError, AttributeError):
         log.debug("mallopt is not available: freed memory may stay with the process")
         return False
-    return bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)) and bool(
-        mallopt(_M_ARENA_MAX, ARENAS)
+    settings = (
+        (_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES),
+        (_M_TRIM_THRESHOLD, TRIM_BYTES),
+        (_M_ARENA_MAX, ARENAS),
     )
+    return all([bool(mallopt(option, value)) for option, value in settings])

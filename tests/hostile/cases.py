@@ -303,9 +303,8 @@ def exif_bombs_grpc(stack: Stack) -> list[Reply]:
 
 def exif_bombs_rest(stack: Stack) -> list[Reply]:
     """The same bombs through Envoy, at about 12 MB of JSON each. Bodies near the 32 MB REST
-    limit also work, but cost a concurrent Health one 50-80 ms answer per request on two
-    cores (grpc copies a received message on the event loop while Envoy transcodes the
-    JSON): the README's Measured section has the figures."""
+    limit also work, but each costs a concurrent Health one slow answer on two cores (grpc
+    copies a received message on the event loop while Envoy transcodes the JSON)."""
     replies = []
     for label, data in (
         ("9M-value EXIF byte array", exif_array_png(9_000_000, width=1)),

@@ -1,0 +1,59 @@
+"""The allocator tuning, in a fresh interpreter: request-sized buffers reuse their pages (grpc
+copies every received message on the event loop, and fresh pages fault in one at a time), and
+a buffer over the mmap threshold goes back to the system the moment it is freed."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from nomic_serve.memory import MMAP_THRESHOLD_BYTES
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="glibc's allocator")
+
+PROBE = """
+import json, resource, sys
+from nomic_serve.memory import tune_allocator
+
+def rss_mb():
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:")) / 1024
+
+def copy_faults(source):
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    copy = bytes(bytearray(source))  # two copies, as grpc makes of a message
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+    del copy
+    return faults
+
+tuned = tune_allocator()
+source = b"x" * (10 << 20)
+faults = [copy_faults(source) for _ in range(4)]
+idle = rss_mb()
+big = bytearray(%d)
+big[:] = b"y" * len(big)
+held = rss_mb() - idle
+del big
+print(json.dumps({"tuned": tuned, "faults": faults, "held": held, "left": rss_mb() - idle}))
+"""
+
+
+def probe() -> dict:
+    big = MMAP_THRESHOLD_BYTES * 3
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE % big], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    return json.loads(out)
+
+
+def test_request_sized_buffers_reuse_their_pages_and_big_ones_are_returned() -> None:
+    found = probe()
+    assert found["tuned"]
+    first, *again = found["faults"]
+    assert first >= 2 * (10 << 20) // 4096 * 0.9  # the first copies fault their pages in
+    assert max(again) < first / 10, found  # later ones reuse them
+    assert found["held"] > 90, found  # ~100 MB were resident while the big buffer lived
+    assert found["left"] < 10, found  # and returned at once when it was freed
