@@ -26,7 +26,7 @@ from .core.workpool import WorkPool, lower_priority, shorten_gil_turns
 from .errors import ModelMissing
 from .fetch import ImageFetcher
 from .intake import ImageIntake
-from .memory import tune_allocator
+from .memory import IdleTrimmer, release_free_memory, tune_allocator
 from .models.loader import (
     LoadedTextModel,
     load_text_model,
@@ -118,12 +118,16 @@ async def running_app(settings: Settings, *, port: int | None = None) -> AsyncIt
             admission=ImageAdmission(settings.image_max_pending, settings.image_max_pending_bytes),
             parse_pool=parse,
         )
+        release_free_memory()  # the models' scratch memory, before any request needs the loop
+        trimmer = IdleTrimmer()
+        stack.callback(trimmer.close)
         server = await start_server(
             servicer,
             settings,
             text_ready=text is not None,
             vision_ready=image is not None,
             parse_pool=parse,
+            activity=trimmer,
             port=port,
         )
         stack.push_async_callback(server.stop, settings.shutdown_grace_s)

@@ -12,19 +12,33 @@ freed more than the threshold left the next one nothing but fresh pages. Anythin
 mapping of its own, returned the moment it is freed. Fixing the threshold also stops glibc
 from raising it on its own.
 Small allocations are kept to two arenas: glibc gives every busy thread an arena of its
-own, and a decoding thread's arena kept what it freed (80-100 MB left behind after a few large
-images, 10-30 MB with two arenas). Trimming the heaps explicitly (`malloc_trim`) holds every
-arena's lock while it walks them, which stalled the event loop for a quarter of a second, so
-it is not used. Where the C library has no `mallopt` (musl, macOS) this does nothing.
+own, and a decoding thread's arena kept what it freed (80-100 MB left behind after a few
+large images, 10-30 MB with two arenas).
+
+The price of reuse is that resident memory follows the heaps' high-water mark (a few 18 MB
+images leave 100 MB or more), so the heaps are trimmed (`malloc_trim`, a few milliseconds)
+whenever no large request has been in flight for IDLE_TRIM_S (`IdleTrimmer`), and once after
+start-up, before serving: converting and loading the models leaves 330 MB of scratch memory
+scattered in the heaps after a first start. Where the C library has no `mallopt` (musl,
+macOS) this does nothing.
 """
 
 from __future__ import annotations
 
+import asyncio
 import ctypes
 import ctypes.util
 import logging
 
-__all__ = ["ARENAS", "MMAP_THRESHOLD_BYTES", "TOP_PAD_BYTES", "TRIM_BYTES", "tune_allocator"]
+__all__ = [
+    "ARENAS",
+    "MMAP_THRESHOLD_BYTES",
+    "TOP_PAD_BYTES",
+    "TRIM_BYTES",
+    "IdleTrimmer",
+    "release_free_memory",
+    "tune_allocator",
+]
 
 log = logging.getLogger(__name__)
 
@@ -32,21 +46,29 @@ MMAP_THRESHOLD_BYTES = 33 * 1024 * 1024  # GRPC_MAX_MESSAGE_MB's default, plus i
 TRIM_BYTES = 128 * 1024 * 1024
 TOP_PAD_BYTES = 64 * 1024 * 1024
 ARENAS = 2
+IDLE_TRIM_S = 0.5  # no large request for this long: trim
 _M_TRIM_THRESHOLD = -1  # glibc's malloc.h
 _M_TOP_PAD = -2
 _M_MMAP_THRESHOLD = -3
 _M_ARENA_MAX = -8
 
 
+def _libc() -> ctypes.CDLL | None:
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    except OSError:
+        return None
+    return libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
+
+
 def tune_allocator() -> bool:
     """Sets glibc's mmap and trim thresholds, top pad and arena count for this process (call
     it before threads start allocating); False where that is not possible."""
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
+    libc = _libc()
+    if libc is None:
         log.debug("mallopt is not available: freed memory may stay with the process")
         return False
+    mallopt = libc.mallopt
     settings = (
         (_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES),
         (_M_TRIM_THRESHOLD, TRIM_BYTES),
@@ -54,3 +76,48 @@ def tune_allocator() -> bool:
         (_M_ARENA_MAX, ARENAS),
     )
     return all([bool(mallopt(option, value)) for option, value in settings])
+
+
+def release_free_memory() -> None:
+    """Returns every free page of every heap to the system (it holds each heap's lock while
+    it walks it: a few milliseconds for hundreds of MB)."""
+    libc = _libc()
+    if libc is not None:
+        libc.malloc_trim(0)
+
+
+class IdleTrimmer:
+    """Trims the heaps once no large request (over 1 MB: what leaves the high-water mark) has
+    been in flight for `idle_s`: never during a burst of them, whose copies reuse each other's
+    pages, and once after each. Small calls neither raise the mark nor delay the trim. Used on
+    the event loop only (codec.PendingRequests reports each large request's begin and end)."""
+
+    def __init__(self, idle_s: float = IDLE_TRIM_S) -> None:
+        self.idle_s = idle_s
+        self.in_flight = 0
+        self.trims = 0
+        self._worked = False  # a call ran since the last trim
+        self._timer: asyncio.TimerHandle | None = None
+
+    def begin(self) -> None:
+        self.in_flight += 1
+        self._worked = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def end(self) -> None:
+        self.in_flight -= 1
+        if self.in_flight == 0 and self._worked:
+            self._timer = asyncio.get_running_loop().call_later(self.idle_s, self._trim)
+
+    def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _trim(self) -> None:
+        self._timer = None
+        self._worked = False
+        self.trims += 1
+        release_free_memory()

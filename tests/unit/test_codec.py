@@ -40,7 +40,22 @@ from ..support.waiting import eventually
 SERVICE = pb.DESCRIPTOR.services_by_name["EmbeddingService"]
 # What the server allows with its default settings (api/server.py: 2 * 2048 + 64).
 MAX_FIELDS = 2 * 2048 + 64
-UNBOUNDED = PendingRequests(1 << 40)
+
+
+class CountingActivity:
+    """What PendingRequests reports: large requests begun and ended."""
+
+    def __init__(self) -> None:
+        self.begun = self.ended = 0
+
+    def begin(self) -> None:
+        self.begun += 1
+
+    def end(self) -> None:
+        self.ended += 1
+
+
+UNBOUNDED = PendingRequests(1 << 40, CountingActivity())
 FIELD_COUNT_MESSAGE = (
     f"the request holds more than {MAX_FIELDS:,} fields, more than any request accepts "
     "(see MAX_LIST_INPUTS and IMAGE_MAX_PER_REQUEST)"
@@ -541,13 +556,14 @@ async def test_large_requests_share_the_pending_budget(pool: CountingPool) -> No
         return b"raw reply"
 
     servicer.Embed = slow_embed  # type: ignore[attr-defined]
-    pending = PendingRequests(3 * PARSE_OFF_LOOP_BYTES)
+    activity = CountingActivity()
+    pending = PendingRequests(3 * PARSE_OFF_LOOP_BYTES, activity)
     handler = service_handler(SERVICE, servicer, MAX_FIELDS, pool, {}, pending)  # type: ignore[arg-type]
     embed = method_handler(handler, "Embed").unary_unary
     large = pb.EmbedRequest(input="x" * (2 * PARSE_OFF_LOOP_BYTES)).SerializeToString()
     first = asyncio.create_task(embed(large, None))
     await eventually(lambda: servicer.received)
-    assert pending.held == len(large)
+    assert pending.held == len(large) and (activity.begun, activity.ended) == (1, 0)
     runs = pool.runs
     with pytest.raises(Overloaded, match=r"MB of large requests in flight.*REQUEST_MAX_PENDING_MB"):
         await asyncio.wait_for(embed(large, None), 10)  # a call let in would wait for `release`
@@ -556,5 +572,5 @@ async def test_large_requests_share_the_pending_budget(pool: CountingPool) -> No
     await eventually(lambda: len(servicer.received) == 2)
     release.set()
     assert await first == b"raw reply" and await small == b"raw reply"
-    assert pending.held == 0
+    assert pending.held == 0 and (activity.begun, activity.ended) == (1, 1)  # small: not told
     assert await embed(large, None) == b"raw reply"

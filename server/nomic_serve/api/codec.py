@@ -28,7 +28,7 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import grpc
 from google.protobuf import descriptor as _descriptor
@@ -44,6 +44,7 @@ from ..errors import InvalidInput, Overloaded
 __all__ = [
     "PARSE_OFF_LOOP_BYTES",
     "SCAN_ABOVE_BYTES",
+    "Activity",
     "LargeRequest",
     "PendingRequests",
     "RequestParser",
@@ -247,6 +248,14 @@ def serialize(reply: Any) -> bytes:
 Gate = Callable[[], None]  # raises Overloaded when the server has no room for the call
 
 
+class Activity(Protocol):
+    """Told when a large request is taken in and when its call ends (memory.IdleTrimmer)."""
+
+    def begin(self) -> None: ...
+
+    def end(self) -> None: ...
+
+
 class PendingRequests:
     """Bytes of large requests held at once, server-wide (REQUEST_MAX_PENDING_MB).
 
@@ -255,10 +264,11 @@ class PendingRequests:
     bound, twenty concurrent 30 MB requests would take gigabytes. A request over the limit
     left is refused as soon as its size is known, and its bytes freed. Requests up to
     PARSE_OFF_LOOP_BYTES are not counted: the queues they join bound how many there are.
-    Used on the event loop only."""
+    `activity` hears of each large request held and released. Used on the event loop only."""
 
-    def __init__(self, max_bytes: int) -> None:
+    def __init__(self, max_bytes: int, activity: Activity) -> None:
         self.max_bytes = max_bytes
+        self.activity = activity
         self.held = 0
 
     @contextlib.contextmanager
@@ -273,10 +283,12 @@ class PendingRequests:
                 retry_after_s=1.0,
             )
         self.held += size
+        self.activity.begin()
         try:
             yield
         finally:
             self.held -= size
+            self.activity.end()
 
 
 def service_handler(

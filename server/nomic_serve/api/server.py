@@ -13,7 +13,7 @@ from nomic_serve_stubs.v1 import embedding_service_pb2 as pb
 
 from ..config import Settings
 from ..core.workpool import WorkPool
-from .codec import PendingRequests, service_handler
+from .codec import Activity, PendingRequests, service_handler
 from .interceptors import RequestInterceptor
 from .servicer import EmbeddingServicer, ServingState
 
@@ -54,6 +54,7 @@ async def start_server(
     text_ready: bool,
     vision_ready: bool,
     parse_pool: WorkPool,
+    activity: Activity,
     port: int | None = None,
 ) -> RunningServer:
     """Builds and starts the server on `port` (default GRPC_PORT; 0 picks a free one)."""
@@ -71,7 +72,7 @@ async def start_server(
         _max_fields(settings),
         parse_pool,
         servicer.gates(),
-        PendingRequests(settings.request_max_pending_bytes),
+        PendingRequests(settings.request_max_pending_bytes, activity),
     )
     server.add_generic_rpc_handlers((handler,))
     health_servicer = health.aio.HealthServicer()
