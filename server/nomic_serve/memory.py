@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import ctypes.util
+import functools
 import logging
 
 __all__ = [
@@ -53,7 +54,10 @@ _M_MMAP_THRESHOLD = -3
 _M_ARENA_MAX = -8
 
 
+@functools.cache
 def _libc() -> ctypes.CDLL | None:
+    """The C library, looked up once: `find_library` runs ldconfig, which the event loop
+    must not wait for at every idle trim."""
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
     except OSError:
@@ -96,28 +100,24 @@ class IdleTrimmer:
         self.idle_s = idle_s
         self.in_flight = 0
         self.trims = 0
-        self._worked = False  # a call ran since the last trim
         self._timer: asyncio.TimerHandle | None = None
 
     def begin(self) -> None:
         self.in_flight += 1
-        self._worked = True
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self.close()  # a trim pending from the last burst waits for this one to end
 
     def end(self) -> None:
         self.in_flight -= 1
-        if self.in_flight == 0 and self._worked:
+        if self.in_flight == 0:
             self._timer = asyncio.get_running_loop().call_later(self.idle_s, self._trim)
 
     def close(self) -> None:
+        """Calls off a pending trim."""
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
 
     def _trim(self) -> None:
         self._timer = None
-        self._worked = False
         self.trims += 1
         release_free_memory()
