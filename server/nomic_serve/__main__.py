@@ -1,14 +1,25 @@
-"""Entry point: read the configuration, serve until SIGTERM, stop gracefully."""
+"""Entry point: read the configuration, serve until SIGTERM, stop gracefully.
+
+Signals, in the order a rolling restart sends them:
+- SIGUSR1 (a Kubernetes preStop hook): drain. Health says NOT_SERVING, requests are still served.
+- SIGTERM: drain, keep serving until SHUTDOWN_DELAY_S has passed since the drain began (so the
+  load balancer has seen NOT_SERVING and sends nothing new), then refuse new RPCs, give the
+  in-flight ones SHUTDOWN_GRACE_S, exit 0. A second SIGTERM ends the delay early.
+- SIGINT (Ctrl-C): the same, without the delay.
+"""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import contextlib
+import dataclasses
 import logging
 import signal
 import sys
 import time
 
-from .app import running_app
+from .app import App, running_app
 from .config import Settings
 from .errors import ConfigError
 from .log import configure_logging
@@ -27,25 +38,83 @@ async def serve(settings: Settings) -> None:
                 "vision_model": app.image.profile.name if app.image else None,
             },
         )
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, stop.set)
-        await stop.wait()
+        await _until_stopped(app, settings.shutdown_delay_s)
         log.info("shutting down", extra={"grace_s": settings.shutdown_grace_s})
     log.info("stopped")
 
 
-def main() -> int:
+async def _until_stopped(app: App, delay_s: float) -> None:
+    """Returns when the server should stop taking RPCs (see the module docstring)."""
+    loop = asyncio.get_running_loop()
+    terminate, now = asyncio.Event(), asyncio.Event()
+    drained_at: float | None = None
+
+    async def drain() -> None:
+        nonlocal drained_at
+        if drained_at is None:
+            drained_at = time.monotonic()
+            await app.server.drain()
+            log.info("draining: health is NOT_SERVING, requests are still served")
+
+    def on_term() -> None:
+        (now if terminate.is_set() else terminate).set()
+
+    draining: set[asyncio.Task[None]] = set()
+
+    def on_usr1() -> None:
+        task = asyncio.ensure_future(drain())
+        draining.add(task)
+        task.add_done_callback(draining.discard)
+
+    loop.add_signal_handler(signal.SIGUSR1, on_usr1)
+    loop.add_signal_handler(signal.SIGTERM, on_term)
+    def on_int() -> None:
+        terminate.set()
+        now.set()
+
+    loop.add_signal_handler(signal.SIGINT, on_int)
+    await terminate.wait()
+    await drain()
+    assert drained_at is not None
+    remaining = drained_at + delay_s - time.monotonic()
+    if remaining > 0 and not now.is_set():
+        log.info("serving while the load balancers notice", extra={"delay_s": round(remaining, 3)})
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(now.wait(), remaining)
+
+
+def main(argv: list[str] | None = None) -> int:
     """Runs the server; configuration and model errors exit 1 with one line on stderr."""
+    parser = argparse.ArgumentParser(prog="nomic-serve", description="The nomic-serve server.")
+    parser.add_argument(
+        "--prepare",
+        action="store_true",
+        help="start once to fill CACHE_DIR (the embedded model converted, optimized graphs "
+        "saved), then exit: how an image or an init container bakes its cache",
+    )
+    args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
         configure_logging(settings.log_level)
-        asyncio.run(serve(settings))
+        asyncio.run(prepare(settings) if args.prepare else serve(settings))
     except ConfigError as exc:
         print(f"nomic-serve: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+async def prepare(settings: Settings) -> None:
+    """Everything a start builds, on a free loopback port, then a stop."""
+    local = dataclasses.replace(settings, grpc_host="127.0.0.1", shutdown_delay_s=0)
+    async with running_app(local, port=0) as app:
+        log.info(
+            "prepared",
+            extra={
+                "cache_dir": str(settings.cache_dir),
+                "text_model": app.text.engine.profile.name if app.text else None,
+                "vision_model": app.image.profile.name if app.image else None,
+            },
+        )
 
 
 if __name__ == "__main__":

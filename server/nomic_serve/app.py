@@ -75,7 +75,7 @@ async def running_app(settings: Settings, *, port: int | None = None) -> AsyncIt
         parse = WorkPool("parse", 1, PARSE_QUEUE)
         stack.callback(parse.shutdown)
         nice = settings.worker_nice
-        optimized = optimized_graph_cache(settings.cache_dir)
+        optimized = optimized_graph_cache(settings.cache_dir, settings.cache_seed_dir)
         # Every file is resolved before anything loads, so a bad path fails fast.
         vision_file, image_missing = _resolved(resolve_vision_file, settings)
         text_files, text_missing = _resolved(resolve_text_files, settings)

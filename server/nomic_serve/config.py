@@ -47,6 +47,7 @@ ENVIRONMENT = {
     "TXT_PREFIXES": "override whether task prefixes are applied",
     "TXT_LAYER_NORM": "override the Matryoshka layer norm",
     "CACHE_DIR": "where the embedded model is converted and cached",
+    "CACHE_SEED_DIR": "read-only cache filled at build time, looked up before CACHE_DIR",
     "INFO_SHOW_PATHS": "Info shows resolved model paths, not only the configured ones",
     "INTRA_OP_THREADS": "ONNX Runtime threads per inference",
     "INFERENCE_WORKERS": "inferences run at once",
@@ -64,6 +65,7 @@ ENVIRONMENT = {
     "GRPC_MAX_MESSAGE_MB": "largest gRPC message accepted",
     "REQUEST_MAX_PENDING_MB": "bytes of large requests (over 1 MB) held at once",
     "SHUTDOWN_GRACE_S": "seconds in-flight requests get on SIGTERM",
+    "SHUTDOWN_DELAY_S": "seconds still served after SIGTERM while health reports NOT_SERVING",
     "LOG_LEVEL": "log level",
     "IMAGE_MAX_MB": "largest compressed image accepted",
     "IMAGE_MAX_PIXELS": "largest decoded image (decompression bombs)",
@@ -115,6 +117,7 @@ class Settings:
     txt_prefixes: bool | None = None
     txt_layer_norm: bool | None = None
     cache_dir: Path = DEFAULT_CACHE_DIR
+    cache_seed_dir: Path | None = None
     info_show_paths: bool = False
     intra_op_threads: int = 0  # 0: by mode (every core batched, cores / workers isolated)
     inference_workers: int = 0  # 0: by the graph's mode (1 batched, one per core isolated)
@@ -132,6 +135,7 @@ class Settings:
     grpc_max_message_mb: int = 32
     request_max_pending_bytes: int = 64 * 1024 * 1024
     shutdown_grace_s: float = 10.0
+    shutdown_delay_s: float = 3.0
     log_level: str = "INFO"
     image_max_bytes: int = 20 * 1024 * 1024
     image_max_pixels: int = 50_000_000
@@ -210,6 +214,7 @@ class Settings:
             txt_prefixes=env.get("TXT_PREFIXES", _flag, None),
             txt_layer_norm=env.get("TXT_LAYER_NORM", _flag, None),
             cache_dir=env.get("CACHE_DIR", Path, DEFAULT_CACHE_DIR),
+            cache_seed_dir=env.get("CACHE_SEED_DIR", Path, None),
             info_show_paths=env.get("INFO_SHOW_PATHS", _flag, cls.info_show_paths),
             intra_op_threads=env.get("INTRA_OP_THREADS", _non_negative_int, cls.intra_op_threads),
             inference_workers=env.get(
@@ -233,6 +238,7 @@ class Settings:
                 "REQUEST_MAX_PENDING_MB", _megabytes, cls.request_max_pending_bytes
             ),
             shutdown_grace_s=env.get("SHUTDOWN_GRACE_S", _non_negative_float, cls.shutdown_grace_s),
+            shutdown_delay_s=env.get("SHUTDOWN_DELAY_S", _non_negative_float, cls.shutdown_delay_s),
             log_level=env.get("LOG_LEVEL", _log_level, cls.log_level),
             image_max_bytes=env.get("IMAGE_MAX_MB", _megabytes, cls.image_max_bytes),
             image_max_pixels=env.get("IMAGE_MAX_PIXELS", _pixel_count, cls.image_max_pixels),

@@ -23,6 +23,7 @@ from nomic_serve_stubs.v1 import embedding_service_pb2 as pb
 from nomic_serve_stubs.v1 import embedding_service_pb2_grpc as rpc
 
 from ..support.processes import BIN, ServerProcess, free_port
+from ..support.waiting import eventually_sync
 
 pytestmark = pytest.mark.e2e
 
@@ -81,11 +82,17 @@ def test_grpcurl_shows_clear_errors(server: ServerProcess) -> None:
 
 def test_sigterm_drains_in_flight_work_then_exits_0(tmp_path, embedded_cache) -> None:
     """SIGTERM once a stream's first answer has arrived, so the stream is surely in flight:
-    it still gets every answer, a new call is refused, and the process exits 0."""
+    health turns NOT_SERVING at once, a new call is still served during SHUTDOWN_DELAY_S and
+    refused after it, the stream gets every answer, and the process exits 0."""
     process = ServerProcess(
         [sys.executable, "-m", "nomic_serve"],
         cwd=tmp_path,
-        env={"CACHE_DIR": str(embedded_cache), "SHUTDOWN_GRACE_S": "30", "CACHE_MB": "0"},
+        env={
+            "CACHE_DIR": str(embedded_cache),
+            "SHUTDOWN_GRACE_S": "30",
+            "SHUTDOWN_DELAY_S": "3",
+            "CACHE_MB": "0",
+        },
     )
     count, answers, signalled = 400, [], threading.Event()
 
@@ -105,14 +112,16 @@ def test_sigterm_drains_in_flight_work_then_exits_0(tmp_path, embedded_cache) ->
     try:
         assert signalled.wait(30)
         _wait_until_not_serving(process.address)  # the signal is handled, not just sent
-        with (
-            grpc.insecure_channel(process.address) as channel,
-            pytest.raises(grpc.RpcError) as refused,
-        ):
-            rpc.EmbeddingServiceStub(channel).Embed(pb.EmbedRequest(input="late"), timeout=5)
+        with grpc.insecure_channel(process.address) as channel:
+            stub = rpc.EmbeddingServiceStub(channel)
+            served = stub.Embed(pb.EmbedRequest(input="during the delay"), timeout=5)
+            assert len(served.embedding) > 0  # a balancer that has not noticed loses nothing
+            codes: list[grpc.StatusCode | None] = [None]
+            eventually_sync(lambda: codes.append(_refused(stub)) or codes[-1], timeout=20)
+            refused = codes[-1]
         # gRPC core refuses it before any handler runs: CANCELLED while the server is
         # stopping, UNAVAILABLE once its listener is closed.
-        assert refused.value.code() in (grpc.StatusCode.CANCELLED, grpc.StatusCode.UNAVAILABLE)
+        assert refused in (grpc.StatusCode.CANCELLED, grpc.StatusCode.UNAVAILABLE)
         worker.join(timeout=60)
         code, log = process.wait()  # no second signal: wait for the exit the first one causes
     finally:
@@ -123,6 +132,54 @@ def test_sigterm_drains_in_flight_work_then_exits_0(tmp_path, embedded_cache) ->
     assert not any(a.HasField("error") for a in answers)
     events = [json.loads(line)["msg"] for line in log.splitlines() if line.startswith("{")]
     assert events.index("shutting down") < events.index("stopped")
+
+
+def test_sigusr1_drains_without_stopping_and_sigterm_then_skips_the_spent_delay(
+    tmp_path, embedded_cache
+) -> None:
+    """The preStop hook's SIGUSR1: every health entry NOT_SERVING, RPCs still served. The
+    SIGTERM that follows finds the delay already spent (counted from the drain) and exits 0
+    without waiting it again."""
+    process = ServerProcess(
+        [sys.executable, "-m", "nomic_serve"],
+        cwd=tmp_path,
+        env={"CACHE_DIR": str(embedded_cache), "SHUTDOWN_DELAY_S": "2"},
+    )
+    try:
+        process.proc.send_signal(signal.SIGUSR1)
+        _wait_until_not_serving(process.address)
+        with grpc.insecure_channel(process.address) as channel:
+            health = health_pb2_grpc.HealthStub(channel)
+            for name in ("", "text", "nomic.serve.v1.EmbeddingService"):
+                reply = health.Check(health_pb2.HealthCheckRequest(service=name), timeout=5)
+                assert reply.status == health_pb2.HealthCheckResponse.NOT_SERVING, name
+            stub = rpc.EmbeddingServiceStub(channel)
+            # Still served well past the delay: only SIGTERM stops a drained server.
+            deadline = time.monotonic() + 3
+            while time.monotonic() < deadline:
+                assert stub.Embed(pb.EmbedRequest(input="drained"), timeout=5).embedding
+            assert stub.Health(pb.HealthRequest(), timeout=5).status == "SHUTTING_DOWN"
+        signalled = time.monotonic()
+        code, log = process.stop()
+        assert time.monotonic() - signalled < 2, "the spent delay was waited again"
+    finally:
+        if process.proc.poll() is None:
+            process.proc.kill()
+    assert code == 0, log
+    events = [json.loads(line)["msg"] for line in log.splitlines() if line.startswith("{")]
+    assert events.index("draining: health is NOT_SERVING, requests are still served") < (
+        events.index("shutting down")
+    )
+    assert "serving while the load balancers notice" not in events
+
+
+def _refused(stub: rpc.EmbeddingServiceStub) -> grpc.StatusCode | None:
+    """The code a new call gets, None while it is still served."""
+    try:
+        stub.Embed(pb.EmbedRequest(input="late"), timeout=5)
+    except grpc.RpcError as exc:
+        return exc.code()
+    return None
 
 
 def _wait_until_not_serving(address: str, timeout: float = 10) -> None:

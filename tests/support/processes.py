@@ -37,7 +37,15 @@ class ServerProcess:
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
         self.env = env  # what the caller configured, beside the inherited environment
-        env = {**os.environ, **env, "GRPC_PORT": str(self.port), "GRPC_HOST": "127.0.0.1"}
+        # No SHUTDOWN_DELAY_S unless a test asks: it only makes a stop wait.
+        defaults = {"SHUTDOWN_DELAY_S": "0"}
+        env = {
+            **os.environ,
+            **defaults,
+            **env,
+            "GRPC_PORT": str(self.port),
+            "GRPC_HOST": "127.0.0.1",
+        }
         # A file, not a pipe: nobody reads a pipe while tests run, and a full one (64 KiB of
         # request logs) would block the server.
         self.log_path = cwd / f"server-{self.port}.log"

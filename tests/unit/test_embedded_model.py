@@ -115,6 +115,21 @@ def test_second_call_reuses_cache(model_dir: Path, monkeypatch: pytest.MonkeyPat
     assert onnx_path.stat().st_mtime_ns == mtime
 
 
+def test_a_seeded_conversion_is_used_without_writing(
+    model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CACHE_SEED_DIR (a read-only image layer) holds the conversion: nothing is converted
+    and CACHE_DIR, which may not even exist, is not touched."""
+
+    def fail(*_: object) -> None:
+        raise AssertionError("the seeded model was converted again")
+
+    monkeypatch.setattr(embedded, "model_zip_path", fail)
+    cache = tmp_path / "missing" / "cache"
+    assert ensure_embedded_model(cache, model_dir.parent) == model_dir
+    assert not cache.exists()
+
+
 @pytest.mark.usefixtures("needs_package")
 @pytest.mark.parametrize("tampered", ["model.safetensors", "tokenizer.json"])
 def test_hash_mismatch_names_the_file(

@@ -66,16 +66,17 @@ def test_the_optimized_graph_is_cached_and_gives_the_same_result(tiny_model, tmp
     tokenizer = TextTokenizer(tiny_model.tokenizer, 64)
     batch = pad_batch(tokenizer.encode(["the cat and the dog"], [True]), 0)
     plain = _session(tiny_model.model).run(*batch)
-    folder = optimized_graph_cache(tmp_path)
-    assert folder == tmp_path / "optimized"
-    first = _session(tiny_model.model, optimized_cache=folder)
+    cache = optimized_graph_cache(tmp_path)
+    folder = tmp_path / "optimized"
+    assert cache.folder == folder
+    first = _session(tiny_model.model, optimized_cache=cache)
     (cached,) = folder.glob("model-*.onnx")
     assert not list(folder.glob("*.tmp"))
-    again = _session(tiny_model.model, optimized_cache=folder)
+    again = _session(tiny_model.model, optimized_cache=cache)
     np.testing.assert_allclose(first.run(*batch), plain, atol=1e-6)
     np.testing.assert_allclose(again.run(*batch), plain, atol=1e-6)
     cached.write_bytes(b"damaged")
-    repaired = _session(tiny_model.model, optimized_cache=folder)
+    repaired = _session(tiny_model.model, optimized_cache=cache)
     np.testing.assert_allclose(repaired.run(*batch), plain, atol=1e-6)
     assert cached.stat().st_size > 100  # rebuilt
 
@@ -87,11 +88,44 @@ def test_an_unwritable_cache_dir_warns_once_and_runs_without_the_cache(
     file where the folder should be) must not stop the server."""
     blocked = tmp_path / "cache"
     blocked.write_text("a file, not a folder")
-    assert optimized_graph_cache(blocked) is None
+    cache = optimized_graph_cache(blocked)
+    assert cache.folder is None
     assert [r.levelname for r in caplog.records] == ["WARNING"]
-    assert "running without the optimized-graph cache" in caplog.records[0].getMessage()
-    session = _session(tiny_model.model, optimized_cache=None)
+    assert "optimized graphs are not saved" in caplog.records[0].getMessage()
+    session = _session(tiny_model.model, optimized_cache=cache)
     assert session.providers == ["CPUExecutionProvider"]
+
+
+def test_a_read_only_seed_is_used_and_never_written(tiny_model, tmp_path, monkeypatch) -> None:
+    """CACHE_SEED_DIR, baked into an image: its graph is loaded as it is (no optimization
+    pass), and a damaged seed entry is rebuilt into CACHE_DIR, never written in the seed."""
+    from nomic_serve.core import inference
+    from nomic_serve.core.tokenization import TextTokenizer, pad_batch
+
+    tokenizer = TextTokenizer(tiny_model.tokenizer, 64)
+    batch = pad_batch(tokenizer.encode(["the cat and the dog"], [True]), 0)
+    plain = _session(tiny_model.model).run(*batch)
+    _session(tiny_model.model, optimized_cache=optimized_graph_cache(tmp_path / "seed"))
+    (baked,) = (tmp_path / "seed" / "optimized").glob("model-*.onnx")
+    (tmp_path / "seed").chmod(0o555)
+    cache = optimized_graph_cache(tmp_path / "cache", tmp_path / "seed")
+    loaded: list[str] = []
+    real = inference.ort.InferenceSession
+    monkeypatch.setattr(
+        inference.ort,
+        "InferenceSession",
+        lambda path, *a, **k: loaded.append(path) or real(path, *a, **k),
+    )
+    seeded = _session(tiny_model.model, optimized_cache=cache)
+    assert loaded == [str(baked)]
+    np.testing.assert_allclose(seeded.run(*batch), plain, atol=1e-6)
+    assert not list((tmp_path / "cache" / "optimized").iterdir())
+    (tmp_path / "seed").chmod(0o755)
+    baked.write_bytes(b"damaged")
+    repaired = _session(tiny_model.model, optimized_cache=cache)
+    np.testing.assert_allclose(repaired.run(*batch), plain, atol=1e-6)
+    assert baked.read_bytes() == b"damaged"
+    assert len(list((tmp_path / "cache" / "optimized").glob("model-*.onnx"))) == 1
 
 
 def test_thread_settings_do_not_change_an_isolated_embedding(quantized_model, tiny_model) -> None:

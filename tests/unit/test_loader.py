@@ -42,7 +42,7 @@ def test_embedded_model_when_nothing_else(tmp_path: Path, monkeypatch, embedded_
 
 
 def test_no_model_at_all_is_model_missing(tmp_path: Path, monkeypatch) -> None:
-    def unavailable(cache_dir: Path) -> Path:
+    def unavailable(cache_dir: Path, seed_dir: Path | None) -> Path:
         raise EmbeddedModelUnavailable("all_minilm_l6_v2 is not installed")
 
     monkeypatch.chdir(tmp_path)

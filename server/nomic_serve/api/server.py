@@ -39,11 +39,16 @@ class RunningServer:
     health: health.aio.HealthServicer
     state: ServingState
 
-    async def stop(self, grace: float) -> None:
-        """NOT_SERVING first (probes see it at once), then refuse new RPCs and give the
-        in-flight ones `grace` seconds to finish."""
+    async def drain(self) -> None:
+        """Every health entry NOT_SERVING, while requests are still served: load balancers and
+        readiness probes take the replica out before it refuses anything."""
         self.state.shutting_down = True
         await self.health.enter_graceful_shutdown()
+
+    async def stop(self, grace: float) -> None:
+        """Drained first (probes see it at once), then refuse new RPCs and give the in-flight
+        ones `grace` seconds to finish."""
+        await self.drain()
         await self.server.stop(grace)
 
 

@@ -24,6 +24,7 @@ from ..errors import ConfigError, InferenceFailed
 
 __all__ = [
     "BatchingMode",
+    "GraphCache",
     "OnnxEncoder",
     "TextSession",
     "Threads",
@@ -107,7 +108,7 @@ class OnnxEncoder:
         mode: BatchingMode,
         threads: Threads,
         use_gpu: bool,
-        optimized_cache: Path | None = None,
+        optimized_cache: GraphCache | None = None,
     ) -> None:
         self.mode = mode
         self.threads = threads
@@ -162,9 +163,26 @@ class VisionSession(OnnxEncoder):
         return self._run({"pixel_values": pixel_values})
 
 
-def optimized_graph_cache(cache_dir: Path) -> Path | None:
-    """CACHE_DIR/optimized when it can be written, else None after one warning: the cache
-    only saves start-up time, so a read-only CACHE_DIR must not stop the server."""
+@dataclass(frozen=True)
+class GraphCache:
+    """Where optimized graphs are found (a read-only seed first, e.g. baked into an image) and
+    where new ones are saved (`folder`; None when CACHE_DIR cannot be written)."""
+
+    folder: Path | None
+    seed: Path | None = None
+
+    def find(self, name: str) -> Path | None:
+        for folder in (self.seed, self.folder):
+            if folder is not None and (folder / name).is_file():
+                return folder / name
+        return None
+
+
+def optimized_graph_cache(cache_dir: Path, seed_dir: Path | None = None) -> GraphCache:
+    """CACHE_DIR/optimized, saved to when it can be written (else one warning: the cache only
+    saves start-up time, so a read-only CACHE_DIR must not stop the server), and
+    CACHE_SEED_DIR/optimized, only read."""
+    seed = seed_dir / "optimized" if seed_dir is not None else None
     folder = cache_dir / "optimized"
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -172,51 +190,54 @@ def optimized_graph_cache(cache_dir: Path) -> Path | None:
             pass
     except OSError as exc:
         log.warning(
-            "CACHE_DIR %s is not writable (%s): running without the optimized-graph cache",
+            "CACHE_DIR %s is not writable (%s): optimized graphs are not saved",
             cache_dir,
             exc.strerror or exc,
         )
-        return None
-    return folder
+        return GraphCache(None, seed)
+    return GraphCache(folder, seed)
 
 
 def _optimized_session(
-    path: Path, options: ort.SessionOptions, providers: list[str], cache: Path | None
+    path: Path, options: ort.SessionOptions, providers: list[str], cache: GraphCache | None
 ) -> ort.InferenceSession:
-    """A session with every graph optimization; the optimized graph is saved in `cache` (a
-    writable folder, see `optimized_graph_cache`) so later starts load it as is instead of
-    optimizing again (a cold-start saving)."""
-    cached = _cached_path(path, providers, cache) if cache else None
-    if cached is not None and cached.is_file():
+    """A session with every graph optimization; the optimized graph is saved in the cache (see
+    `optimized_graph_cache`) so later starts load it as is instead of optimizing again (a
+    cold-start saving)."""
+    name = _cached_name(path, providers)
+    cached = cache.find(name) if cache else None
+    if cached is not None:
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
         try:
             return ort.InferenceSession(str(cached), options, providers=providers)
         except Exception:  # a stale or damaged cache entry: rebuild it from the model
             log.warning("ignoring unusable optimized model %s", cached)
-            cached.unlink(missing_ok=True)
+            if cache is not None and cached.parent == cache.folder:
+                cached.unlink(missing_ok=True)
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    partial = cached.with_name(f"{cached.name}.{os.getpid()}.tmp") if cached else None
+    target = cache.folder / name if cache is not None and cache.folder is not None else None
+    partial = target.with_name(f"{name}.{os.getpid()}.tmp") if target else None
     if partial is not None:
         options.optimized_model_filepath = str(partial)
     try:
         session = ort.InferenceSession(str(path), options, providers=providers)
     except Exception as exc:  # ORT raises its own Fail/InvalidGraph/... types
         raise ConfigError(f"{path}: ONNX Runtime cannot load it ({exc})") from None
-    if cached is not None and partial is not None and partial.is_file():
+    if target is not None and partial is not None and partial.is_file():
         try:
-            os.replace(partial, cached)  # atomic: a concurrent start sees all of it or nothing
+            os.replace(partial, target)  # atomic: a concurrent start sees all of it or nothing
         except OSError:
             log.warning("could not keep the optimized graph of %s", path.name)
             partial.unlink(missing_ok=True)
     return session
 
 
-def _cached_path(path: Path, providers: list[str], cache: Path) -> Path:
+def _cached_name(path: Path, providers: list[str]) -> str:
     """One file per model version, ONNX Runtime version and provider list."""
     stat = path.resolve().stat()
     identity = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{ort.__version__}|{providers}"
     digest = hashlib.sha256(identity.encode()).hexdigest()[:24]
-    return cache / f"{path.stem}-{digest}.onnx"
+    return f"{path.stem}-{digest}.onnx"
 
 
 # The CUDA and cuDNN libraries ONNX Runtime's CUDA provider needs, in the order they depend on

@@ -65,14 +65,17 @@ def cached_model_dir(cache_dir: Path) -> Path:
     return cache_dir / f"{MODEL_NAME}-{SAFETENSORS_SHA256[:12]}"
 
 
-def ensure_embedded_model(cache_dir: Path) -> Path:
+def ensure_embedded_model(cache_dir: Path, seed_dir: Path | None = None) -> Path:
     """Return a directory with model.onnx and the model's configs, converting only once.
 
-    The conversion is the one thing CACHE_DIR is really needed for: a folder that cannot be
-    written is a ConfigError (one line, exit 1) only when there is something to convert."""
+    A conversion already in `seed_dir` (read-only, e.g. baked into an image) or in CACHE_DIR is
+    used as it is. The conversion is the one thing CACHE_DIR is really needed for: a folder
+    that cannot be written is a ConfigError (one line, exit 1) only when there is something to
+    convert."""
+    for folder in (seed_dir, cache_dir):
+        if folder is not None and (cached_model_dir(folder) / ONNX_FILENAME).is_file():
+            return cached_model_dir(folder)
     target = cached_model_dir(cache_dir)
-    if (target / ONNX_FILENAME).is_file():
-        return target
     zip_path = model_zip_path()
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,7 @@ from ..core import policy
 from ..core.cache import EmbeddingCache
 from ..core.engine import TextEngine
 from ..core.image_engine import ImageEngine
-from ..core.inference import CPU, TextSession, VisionSession, read_batching_mode
+from ..core.inference import CPU, GraphCache, TextSession, VisionSession, read_batching_mode
 from ..core.scheduler import BatchLimits
 from ..core.tokenization import TextTokenizer
 from ..core.validation import TextRules
@@ -81,7 +81,7 @@ def resolve_text_files(settings: Settings) -> TextModelFiles:
     if settings.txt_model.is_file():
         return TextModelFiles(settings.txt_model, _tokenizer_for(settings), "file")
     try:
-        folder = ensure_embedded_model(settings.cache_dir)
+        folder = ensure_embedded_model(settings.cache_dir, settings.cache_seed_dir)
     except EmbeddedModelUnavailable as exc:
         raise ModelMissing(
             f"no text model is loaded: {settings.txt_model} not found (run `make models`) and the "
@@ -97,7 +97,7 @@ def load_text_model(
     files: TextModelFiles,
     settings: Settings,
     tokenize_pool: WorkPool,
-    optimized_cache: Path | None,
+    optimized_cache: GraphCache | None,
 ) -> LoadedTextModel:
     """Builds session, profile, tokenizer, scheduler and engine; ConfigError names the bad
     file. `optimized_cache`: where optimized graphs are kept, None to run without."""
@@ -175,7 +175,9 @@ def resolve_vision_file(settings: Settings) -> Path:
     )
 
 
-def load_vision_model(path: Path, settings: Settings, optimized_cache: Path | None) -> ImageEngine:
+def load_vision_model(
+    path: Path, settings: Settings, optimized_cache: GraphCache | None
+) -> ImageEngine:
     """Builds the vision session, profile, preprocessing and inference pool; ConfigError
     names the bad file. Images are admitted before they get here (IMAGE_MAX_PENDING), so
     the pool never holds more jobs than that."""
