@@ -506,17 +506,29 @@ def test_config_map_holds_only_server_settings() -> None:
                     assert ref["name"] == CONFIG_MAP and ref["key"] in config(), ref
 
 
-# --- the Envoy preStop hook, run against a real Envoy ----------------------------------------
+# --- the pod's Envoy, run for real ----------------------------------------------------------
+
+BIN = Path(sys.executable).parent
+
+
+def _replace(args: list[str], values: dict[str, str]) -> list[str]:
+    """`args` with the value after each flag of `values` replaced."""
+    args = list(args)
+    for flag, value in values.items():
+        args[args.index(flag) + 1] = value
+    return args
 
 
 def _connection_header(port: int) -> str | None:
-    """The `connection` header of one response on a keep-alive HTTP/1.1 connection (urllib
-    would ask for `Connection: close` itself)."""
+    """The `connection` header of a response on a keep-alive HTTP/1.1 connection (urllib
+    would ask for `Connection: close` itself); the route is one Envoy answers from the
+    bundle, so no server is needed."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
     try:
         conn.request("GET", "/openapi.json")
         response = conn.getresponse()
         response.read()
+        assert response.status == 200, response.status
         return response.getheader("connection")
     finally:
         conn.close()
@@ -524,30 +536,41 @@ def _connection_header(port: int) -> str | None:
 
 @pytest.mark.e2e
 @pytest.mark.parametrize("folder", (BASE, GATEWAY), ids=lambda p: p.name)
-def test_envoy_prestop_drains_a_real_envoy(folder: Path, tmp_path: Path) -> None:
-    """The hook, as written in the manifest, against Envoy started with the manifest's args:
-    afterwards every response tells its client to reconnect elsewhere, Envoy keeps serving
-    (it must outlive the server's drain), and the hook then sleeps as long as the other tests
+def test_pod_envoy_runs_its_bundle_and_drains_on_prestop(folder: Path, tmp_path: Path) -> None:
+    """The init container's command renders the bundle (ConfigMap environment, local ports),
+    Envoy starts on it with the manifest's args and serves from it; then the preStop hook, as
+    written, drains it: every response now tells its client to reconnect elsewhere, Envoy keeps
+    serving (it must outlive the server's drain), and the hook sleeps as long as the other tests
     assume (`sleep` is a stub that records its argument)."""
-    envoy_spec = container(deployment(folder), "envoy")
+    d = deployment(folder)
+    init, envoy_spec = container(d, "envoy-config", init=True), container(d, "envoy")
     rest_port, admin_port = free_port(), free_port()
-    env = {
+    bundle = tmp_path / "bundle"
+    mounted = _arg(init["args"], "--bundle")
+    init_args = _replace(init["args"], {"--bundle": str(bundle)})
+    if "--gateway" in init_args:
+        init_args = _replace(
+            init_args,
+            {
+                "--upstream": f"127.0.0.1:{free_port()}",
+                "--listen-grpc": f"127.0.0.1:{free_port()}",
+                "--listen-rest": f"127.0.0.1:{rest_port}",
+            },
+        )
+    environment = {
         **os.environ,
+        **config(),
         "PORT": str(rest_port),
         "REST_HOST": "127.0.0.1",
         "GRPC_PORT": str(free_port()),
         "ENVOY_ADMIN_PORT": str(admin_port),
     }
-    config = tmp_path / "envoy.yaml"
-    subprocess.run(
-        [str(Path(sys.executable).parent / "nomic-serve-envoy-config"), "-o", str(config)],
-        env=env,
-        check=True,
-    )
-    args = list(envoy_spec["args"])
-    args[args.index("-c") + 1] = str(config)
+    assert init_args[0] == "nomic-serve-envoy-config"
+    subprocess.run([str(BIN / init_args[0]), *init_args[1:]], env=environment, check=True)
+    envoy_args = list(envoy_spec["args"])
+    envoy_args[envoy_args.index("-c") + 1] = _arg(envoy_args, "-c").replace(mounted, str(bundle))
     envoy = subprocess.Popen(
-        [str(Path(sys.executable).parent / "envoy"), *args, "--use-dynamic-base-id"],
+        [str(BIN / "envoy"), *envoy_args, "--use-dynamic-base-id"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
