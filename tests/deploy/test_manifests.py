@@ -421,6 +421,7 @@ def test_envoy_runs_the_bundle_its_init_container_renders() -> None:
         bundle = _arg(init["args"], "--bundle")
         assert _arg(envoy["args"], "-c") == f"{bundle}/envoy.yaml"
         assert envoy["image"].startswith(ENVOY_IMAGE)
+        assert "--disable-hot-restart" in envoy["args"]  # no shared memory, no base-id clash
         mounts = {m["mountPath"]: m for m in init["volumeMounts"]}
         envoy_mounts = {m["mountPath"]: m for m in envoy["volumeMounts"]}
         assert mounts[bundle]["name"] == envoy_mounts[bundle]["name"]
@@ -570,7 +571,7 @@ def test_pod_envoy_runs_its_bundle_and_drains_on_prestop(folder: Path, tmp_path:
     envoy_args = list(envoy_spec["args"])
     envoy_args[envoy_args.index("-c") + 1] = _arg(envoy_args, "-c").replace(mounted, str(bundle))
     envoy = subprocess.Popen(
-        [str(BIN / "envoy"), *envoy_args, "--use-dynamic-base-id"],
+        [str(BIN / "envoy"), *envoy_args],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
