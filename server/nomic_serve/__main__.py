@@ -36,6 +36,9 @@ async def serve(settings: Settings) -> None:
                 "startup_s": round(time.perf_counter() - started, 3),
                 "text_model": app.text.engine.profile.name if app.text else None,
                 "vision_model": app.image.profile.name if app.image else None,
+                # The provider really in use (a GPU image without a GPU says CPU here).
+                "text_providers": app.text.engine.session.providers if app.text else None,
+                "vision_providers": app.image.session.providers if app.image else None,
             },
         )
         await _until_stopped(app, settings.shutdown_delay_s)
