@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 import grpc
@@ -33,8 +34,11 @@ def free_port() -> int:
 class ServerProcess:
     """A server started as users start it, from an empty folder (so: the embedded model)."""
 
-    def __init__(self, command: list[str], cwd: Path, env: dict[str, str]) -> None:
-        self.port = free_port()
+    def __init__(
+        self, command: list[str], cwd: Path, env: dict[str, str], port: int | None = None
+    ) -> None:
+        """Started and ready; `port` (default: a free one) restarts a replica where it was."""
+        self.port = port or free_port()
         self.address = f"127.0.0.1:{self.port}"
         self.env = env  # what the caller configured, beside the inherited environment
         # No SHUTDOWN_DELAY_S unless a test asks: it only makes a stop wait.
@@ -48,12 +52,18 @@ class ServerProcess:
         }
         # A file, not a pipe: nobody reads a pipe while tests run, and a full one (64 KiB of
         # request logs) would block the server.
+        # Appended to: a replica restarted on its port keeps the log of its earlier lives.
         self.log_path = cwd / f"server-{self.port}.log"
-        self._log = self.log_path.open("w")
+        self._log = self.log_path.open("a")
         self.proc = subprocess.Popen(
             command, cwd=cwd, env=env, stdout=self._log, stderr=subprocess.STDOUT
         )
-        self._wait_ready()
+        try:
+            self._wait_ready()
+        except AssertionError:
+            self.proc.kill()
+            self.wait()
+            raise
 
     @property
     def log(self) -> str:
@@ -87,34 +97,31 @@ class ServerProcess:
             self.proc.send_signal(signal.SIGTERM)
         return self.wait()
 
+    def kill(self) -> None:
+        """SIGKILL: the process dies mid-request, as a crashed or OOM-killed replica does."""
+        self.proc.kill()
+        self.wait()
+
     def wait(self, timeout: float = 30) -> tuple[int, str]:
         self.proc.wait(timeout=timeout)
         self._log.close()
         return self.proc.returncode, self.log
 
 
-class EnvoyProcess:
-    """Envoy with the config `make run` renders, in front of a running server."""
+class _Envoy:
+    """An Envoy process on a rendered config, and HTTP requests to its REST listener."""
 
-    def __init__(self, server: ServerProcess, folder: Path, env: dict[str, str]) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        settings = Settings.from_env(
-            {
-                **env,
-                "PORT": str(self.port),
-                "GRPC_PORT": str(server.port),
-                "REST_HOST": "127.0.0.1",
-                "ENVOY_ADMIN_PORT": str(free_port()),
-            }
-        )
-        self.config = folder / f"envoy-{self.port}.yaml"
-        self.config.write_text(render(settings))
+    url: str
+    config: Path
+    proc: subprocess.Popen
+
+    def _start(self, config: Path, ready: Callable[[], bool], timeout: float = 30) -> None:
+        self.config = config
         self.proc = subprocess.Popen(
             [
                 str(BIN / "envoy"),
                 "-c",
-                str(self.config),
+                str(config),
                 "--log-level",
                 "error",
                 "--use-dynamic-base-id",
@@ -123,18 +130,16 @@ class EnvoyProcess:
             stderr=subprocess.PIPE,
             text=True,
         )
-        self._wait_ready()
-
-    def _wait_ready(self, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise AssertionError(f"envoy exited: {self.proc.stderr.read()}")
             try:
-                urllib.request.urlopen(f"{self.url}/health", timeout=1).read()
-                return
+                if ready():
+                    return
             except (urllib.error.URLError, ConnectionError):
-                time.sleep(0.05)
+                pass
+            time.sleep(0.05)
         raise AssertionError("envoy not ready in time")
 
     def request(
@@ -161,3 +166,84 @@ class EnvoyProcess:
         if self.proc.poll() is None:
             self.proc.terminate()
         self.proc.communicate(timeout=30)
+
+
+class EnvoyProcess(_Envoy):
+    """Envoy with the config `make run` renders, in front of a running server."""
+
+    def __init__(self, server: ServerProcess, folder: Path, env: dict[str, str]) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        settings = Settings.from_env(
+            {
+                **env,
+                "PORT": str(self.port),
+                "GRPC_PORT": str(server.port),
+                "REST_HOST": "127.0.0.1",
+                "ENVOY_ADMIN_PORT": str(free_port()),
+            }
+        )
+        config = folder / f"envoy-{self.port}.yaml"
+        config.write_text(render(settings))
+        self._start(config, self._answers)
+
+    def _answers(self) -> bool:
+        urllib.request.urlopen(f"{self.url}/health", timeout=1).read()
+        return True
+
+
+class GatewayProcess(_Envoy):
+    """The gateway Envoy on the config `nomic-serve-envoy-config --gateway` prints (run for
+    real), over `upstreams`: gRPC on `grpc_address`, REST on `url`, admin on `admin_url`."""
+
+    CLUSTER = "replicas"
+
+    def __init__(self, upstreams: list[str], folder: Path, env: dict[str, str] | None = None):
+        self.grpc_address = f"127.0.0.1:{free_port()}"
+        rest_port, admin_port = free_port(), free_port()
+        self.url = f"http://127.0.0.1:{rest_port}"
+        self.admin_url = f"http://127.0.0.1:{admin_port}"
+        command = [str(BIN / "nomic-serve-envoy-config"), "--gateway"]
+        for upstream in upstreams:
+            command += ["--upstream", upstream]
+        command += ["--listen-grpc", self.grpc_address, "--listen-rest", f"127.0.0.1:{rest_port}"]
+        rendered = subprocess.run(
+            command,
+            env={**os.environ, **(env or {}), "ENVOY_ADMIN_PORT": str(admin_port)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert rendered.returncode == 0, rendered.stderr
+        config = folder / f"gateway-{admin_port}.yaml"
+        config.write_text(rendered.stdout)
+        self._start(config, lambda: self.admin("/ready") == "LIVE\n")
+
+    def admin(self, path: str) -> str:
+        with urllib.request.urlopen(f"{self.admin_url}{path}", timeout=5) as response:
+            return response.read().decode()
+
+    def stats(self) -> dict[str, int]:
+        """The replicas cluster's counters and gauges, named without `cluster.replicas.`."""
+        prefix = f"cluster.{self.CLUSTER}."
+        found = {}
+        for line in self.admin(f"/stats?filter=^cluster\\.{self.CLUSTER}\\.").splitlines():
+            name, _, value = line.partition(": ")
+            if name.startswith(prefix) and value.strip().isdigit():
+                found[name[len(prefix) :]] = int(value)
+        return found
+
+    def health(self) -> dict[str, str]:
+        """HOST:PORT of each replica Envoy knows -> its health flags ("healthy" when in)."""
+        flags = {}
+        for line in self.admin("/clusters").splitlines():
+            parts = line.split("::")
+            if len(parts) == 4 and parts[0] == self.CLUSTER and parts[2] == "health_flags":
+                flags[parts[1]] = parts[3]
+        return flags
+
+    def healthy(self, address: str) -> bool:
+        return self.health().get(address) == "healthy"
+
+    def health_count(self) -> int:
+        return sum(flags == "healthy" for flags in self.health().values())
