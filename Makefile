@@ -13,7 +13,7 @@ RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
 .PHONY: run test test-fast lint proto proto-check breaking models models-all bench bench-small \
-	system-deps clean
+	scale-demo system-deps clean
 
 run: $(RUN_STAMP)
 	$(BIN)/nomic-serve-stack
@@ -62,6 +62,12 @@ bench: $(DEV_STAMP)
 
 bench-small: $(DEV_STAMP)
 	$(PY) -m tests.bench.throughput --budget small
+
+# Three replicas behind the gateway Envoy (`nomic-serve-envoy-config --gateway`) under a
+# closed-loop load: one is killed, another terminated, then all restarted one by one. Prints
+# requests sent and failed, p50/p99 overall and during each fault, retries and ejections.
+scale-demo: $(DEV_STAMP)
+	$(PY) -m tests.bench.scale_demo
 
 models: $(RUN_STAMP)
 	$(BIN)/nomic-serve-download --set default

@@ -31,7 +31,16 @@ from nomic_serve_stubs.v1 import embedding_service_pb2_grpc as rpc
 from .processes import GatewayProcess, ServerProcess
 from .waiting import eventually_sync
 
-__all__ = ["Cluster", "Load", "Report", "kill_and_terminate", "replica_env", "rolling_restart"]
+__all__ = [
+    "GRPC_WORKERS",
+    "REST_WORKERS",
+    "Cluster",
+    "Load",
+    "Report",
+    "kill_and_terminate",
+    "replica_env",
+    "rolling_restart",
+]
 
 TEXTS = tuple(
     f"{subject} number {n} is {quality}"
