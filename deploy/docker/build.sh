@@ -16,9 +16,11 @@ if [ "$CONTAINER_ENGINE" = podman ]; then
     # for pip; a base image already here is used as it is (registries may be unreachable).
     args+=(--format docker --network host)
     if podman image exists "$base"; then args+=(--pull=never); fi
-    # A CA bundle pip is told to trust on this machine (PIP_CERT) is trusted in the build too.
-    if [ -n "${PIP_CERT:-}" ] && [ -f "$PIP_CERT" ]; then
-        args+=(-v "$PIP_CERT:/run/host-ca.crt:ro" --build-arg PIP_CERT=/run/host-ca.crt)
+    # A CA bundle pip is told to trust on this machine (PIP_CERT, or pip's own configuration)
+    # is trusted in the build too.
+    cert=${PIP_CERT:-$(python3 -m pip config get global.cert 2>/dev/null || true)}
+    if [ -n "$cert" ] && [ -f "$cert" ]; then
+        args+=(-v "$cert:/run/host-ca.crt:ro" --build-arg PIP_CERT=/run/host-ca.crt)
     fi
 fi
 "$CONTAINER_ENGINE" "${args[@]}" "$@" .

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the deploy scripts: which container engine to run, and how.
 # A Docker engine when one answers, else podman. Podman gets the low-limit settings of
 # containers.conf beside this file on hosts whose hard limits are below its defaults.
