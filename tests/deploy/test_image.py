@@ -80,6 +80,13 @@ def test_serves_offline_read_only_and_non_root_then_stops_cleanly_on_sigterm(
     assert '"msg": "stopped"' in log and "Traceback" not in log
 
 
+def test_the_server_sizes_its_threads_by_the_containers_cpu_limit(image: Image) -> None:
+    """`--cpus 1` (a Kubernetes CPU limit of 1) on a machine with more cores: one core."""
+    probe = "from nomic_serve.core.policy import available_cores; print(available_cores())"
+    done = podman("run", "--rm", "--cpus", "1", "--entrypoint", "python3", image.name, "-c", probe)
+    assert done.stdout.strip() == "1"
+
+
 def test_models_mounted_at_models_replace_the_embedded_one(image: Image, tiny_model) -> None:
     """The original's TXT_MODEL/TOKENIZER defaults (models/txt/...) find files under /models."""
     port = free_port()

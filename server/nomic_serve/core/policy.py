@@ -6,7 +6,9 @@ choice can be overridden by its environment variable (see the README's table).
 
 from __future__ import annotations
 
+import math
 import os
+from pathlib import Path
 
 from ..config import Settings
 from .inference import CUDA, BatchingMode, Threads
@@ -31,11 +33,47 @@ GPU_BATCH_TOKENS = 16384
 # 4-5 characters a token and code or CJK fewer, so a text this long fills the model many
 # times over: cutting it here never changes what the model sees of natural text.
 CHARS_PER_TOKEN = 32
+CGROUP_ROOT = Path("/sys/fs/cgroup")
 
 
-def available_cores() -> int:
-    """Cores this process may run on (its CPU affinity, as a container's cpuset sets it)."""
-    return len(os.sched_getaffinity(0)) or 1
+def available_cores(cgroup_root: Path = CGROUP_ROOT) -> int:
+    """Cores this process may use: its CPU affinity (a container's cpuset), capped by its
+    cgroup's CPU quota (a Kubernetes CPU limit, `docker run --cpus`), rounded up. Without the
+    cap a pod limited to 2 cores on a 64-core node would start 64 threads per session and be
+    throttled into long stalls."""
+    cores = len(os.sched_getaffinity(0)) or 1
+    quota = _cgroup_cpu_quota(cgroup_root)
+    return max(1, min(cores, math.ceil(quota))) if quota else cores
+
+
+def _cgroup_cpu_quota(root: Path) -> float | None:
+    """CPUs the cgroup's quota allows (cgroup v2 `cpu.max`, else v1 `cpu.cfs_quota_us`), None
+    when there is no quota or no cgroup file to read."""
+    own = _own_cgroup(root)
+    for folder in (own, root) if own else (root,):
+        try:
+            limit, every = (folder / "cpu.max").read_text().split()
+            return None if limit == "max" else int(limit) / int(every)
+        except (OSError, ValueError, ZeroDivisionError):
+            continue
+    for folder in (root / "cpu", root / "cpu,cpuacct"):
+        try:
+            quota = int((folder / "cpu.cfs_quota_us").read_text())
+            period = int((folder / "cpu.cfs_period_us").read_text())
+        except (OSError, ValueError):
+            continue
+        return quota / period if quota > 0 and period > 0 else None
+    return None
+
+
+def _own_cgroup(root: Path) -> Path | None:
+    """This process's cgroup v2 folder ("0::/path" in /proc/self/cgroup) under `root`."""
+    try:
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        return None
+    paths = [line[3:] for line in lines if line.startswith("0::")]
+    return root / paths[0].lstrip("/") if paths and paths[0] != "/" else None
 
 
 def inference_workers(batched: bool, settings: Settings) -> int:
