@@ -11,7 +11,7 @@ RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
 .PHONY: run test test-fast lint proto proto-check breaking models models-all bench bench-small \
-	scale-demo image image-gpu system-deps clean
+	scale-demo image image-gpu image-rest image-gpu-rest system-deps clean
 
 run: $(RUN_STAMP)
 	$(BIN)/nomic-serve-stack
@@ -74,6 +74,13 @@ image:
 
 image-gpu:
 	deploy/docker/build.sh gpu
+
+# The server and its Envoy in one container (REST on 8080, as the original's image).
+image-rest: image
+	deploy/docker/build.sh cpu-rest
+
+image-gpu-rest: image-gpu
+	deploy/docker/build.sh gpu-rest
 
 models: $(RUN_STAMP)
 	$(BIN)/nomic-serve-download --set default

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ..support.containers import Image, podman
+from ..support.containers import ORIGINAL_EXAMPLES, Image, curl, podman
 from ..support.processes import free_port
 from ..support.reference import REPO_ROOT
 from ..support.waiting import eventually_sync
@@ -50,7 +50,7 @@ def stack(image: Image, tmp_path_factory: pytest.TempPathFactory) -> Iterator[in
     run(*compose, "down", "-v", check=False)
     up = run(*compose, "up", "-d")
     try:
-        eventually_sync(lambda: _curl(port, "/health", check=False)[0] == 200, timeout=120)
+        eventually_sync(lambda: curl(port, "/health", check=False)[0] == 200, timeout=120)
         yield port
     finally:
         if up.returncode == 0:
@@ -61,16 +61,13 @@ def stack(image: Image, tmp_path_factory: pytest.TempPathFactory) -> Iterator[in
 
 
 def test_the_original_curl_examples_work_through_the_sidecar(stack: int) -> None:
-    for body, width in (
-        ('{"input": "Hello world"}', 384),
-        ('{"input": "Hello world", "dim": 128}', 128),
-    ):
-        status, reply = _curl(stack, "/embed", body)
+    for body, width in ORIGINAL_EXAMPLES:
+        status, reply = curl(stack, "/embed", body)
         assert status == 200, reply
         assert len(json.loads(reply)["embedding"]) == width
-    status, reply = _curl(stack, "/health")
+    status, reply = curl(stack, "/health")
     assert status == 200 and json.loads(reply)["status"] == "OK"
-    status, page = _curl(stack, "/docs")
+    status, page = curl(stack, "/docs")
     assert status == 200 and "swagger-ui" in page
 
 
@@ -121,17 +118,3 @@ def _containers_conf() -> str:
         check=True,
     )
     return done.stdout.strip()
-
-
-def _curl(port: int, path: str, body: str | None = None, check: bool = True) -> tuple[int, str]:
-    """The original README's curl command, as users type it."""
-    args = ["curl", "-sS", "-o", "-", "-w", "\n%{http_code}", f"localhost:{port}{path}"]
-    if body is not None:
-        args[1:1] = ["-X", "POST", "-H", "content-type: application/json", "-d", body]
-    done = subprocess.run(args, capture_output=True, text=True, timeout=60, check=False)
-    if done.returncode != 0:
-        if check:
-            raise AssertionError(done.stderr)
-        return 0, done.stderr
-    text, _, status = done.stdout.rpartition("\n")
-    return int(status), text

@@ -3,6 +3,7 @@ filesystem, non-root, models mounted at /models, stopped with SIGTERM."""
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 
@@ -14,7 +15,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from nomic_serve_stubs.v1 import embedding_service_pb2 as pb
 from nomic_serve_stubs.v1 import embedding_service_pb2_grpc as rpc
 
-from ..support.containers import Image, container, podman
+from ..support.containers import ORIGINAL_EXAMPLES, Image, build_image, container, curl, podman
 from ..support.processes import ServerProcess, free_port
 from ..support.waiting import eventually_sync
 
@@ -128,3 +129,32 @@ def _from_the_host(tmp_path, embedded_cache) -> np.ndarray:
     finally:
         server.stop()
     return np.array(reply.embedding)
+
+
+def test_the_rest_image_serves_the_original_api_on_8080_like_the_original(image: Image) -> None:
+    """`make image-rest`: the server image plus Envoy, one container, REST and gRPC; read-only
+    root, SIGTERM stops both and exits 0."""
+    rest = build_image("cpu-rest")
+    print(f"{rest.name}: {rest.size_mb:.0f} MB")
+    assert rest.inspect["Config"]["Cmd"] == ["nomic-serve-stack"]
+    port, grpc_port = free_port(), free_port()
+    with container(
+        "nomic-serve-test-rest",
+        rest.name,
+        "--read-only",
+        "--env=GRPC_HOST=127.0.0.1",
+        "--env=REST_HOST=127.0.0.1",
+        f"--env=PORT={port}",
+        f"--env=GRPC_PORT={grpc_port}",
+        f"--env=ENVOY_ADMIN_PORT={free_port()}",
+    ) as name:
+        eventually_sync(lambda: curl(port, "/health", check=False)[0] == 200, timeout=60)
+        for body, width in ORIGINAL_EXAMPLES:
+            status, reply = curl(port, "/embed", body)
+            assert status == 200, reply
+            assert len(json.loads(reply)["embedding"]) == width
+        assert _serving(f"127.0.0.1:{grpc_port}", "text")
+        podman("stop", "--time", "30", name)
+        state = podman("inspect", "--format", "{{.State.ExitCode}}", name).stdout.strip()
+        log = podman("logs", name).stderr + podman("logs", name).stdout
+    assert state == "0", log

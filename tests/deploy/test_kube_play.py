@@ -18,7 +18,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from nomic_serve_stubs.v1 import embedding_service_pb2 as pb
 from nomic_serve_stubs.v1 import embedding_service_pb2_grpc as rpc
 
-from ..support.containers import Image, podman
+from ..support.containers import ORIGINAL_EXAMPLES, Image, curl, podman
 from ..support.processes import free_port
 from ..support.reference import REPO_ROOT
 from ..support.waiting import eventually_sync
@@ -101,15 +101,11 @@ def test_every_probe_service_answers_serving(pod) -> None:
         assert _health(pod["GRPC_PORT"], probe.get("service", "")) == "SERVING", probe
 
 
-def test_the_original_rest_call_works_through_the_sidecar(pod) -> None:
-    done = subprocess.run(
-        [
-            "curl", "-sS", "-X", "POST", f"localhost:{pod['PORT']}/embed",
-            "-H", "content-type: application/json", "-d", '{"input": "Hello world"}',
-        ],
-        capture_output=True, text=True, timeout=60, check=True,
-    )  # fmt: skip
-    assert len(json.loads(done.stdout)["embedding"]) == 384
+def test_the_original_rest_calls_work_through_the_sidecar(pod) -> None:
+    for body, width in ORIGINAL_EXAMPLES:
+        status, reply = curl(int(pod["PORT"]), "/embed", body)
+        assert status == 200, reply
+        assert len(json.loads(reply)["embedding"]) == width
 
 
 def test_the_prestop_hook_drains_the_server_before_sigterm(pod) -> None:

@@ -17,9 +17,16 @@ from typing import Any
 
 from .reference import REPO_ROOT, unavailable
 
-__all__ = ["IMAGE", "Image", "build_image", "container", "podman", "require_podman"]
+__all__ = [
+    "ORIGINAL_EXAMPLES",
+    "Image",
+    "build_image",
+    "container",
+    "curl",
+    "podman",
+    "require_podman",
+]
 
-IMAGE = "localhost/nomic-serve:cpu"
 _ENGINE = REPO_ROOT / "deploy" / "podman" / "engine.sh"
 
 
@@ -63,15 +70,41 @@ def container(
         podman("rm", "-f", "-t", "0", name, check=False)
 
 
-def build_image() -> Image:
-    """The base stand-in when needed, then `make image` (podman's layer cache keeps a rebuild
-    of an unchanged checkout to seconds)."""
+def build_image(flavour: str = "cpu") -> Image:
+    """`make image` (or `make image-rest`, flavour "cpu-rest"), after the stand-ins it needs;
+    podman's layer cache keeps a rebuild of an unchanged checkout to seconds."""
     require_podman()
-    for script in (["deploy/podman/stand-ins.sh", "base"], ["deploy/docker/build.sh", "cpu"]):
+    steps = [["deploy/podman/stand-ins.sh", "base"]]
+    if flavour.endswith("-rest"):
+        steps += [["deploy/podman/stand-ins.sh", "envoy"], ["deploy/docker/build.sh", "cpu"]]
+    steps.append(["deploy/docker/build.sh", flavour])
+    for script in steps:
         done = subprocess.run(
             ["bash", *script], cwd=REPO_ROOT, capture_output=True, text=True, timeout=1200
         )
         if done.returncode != 0:
             raise AssertionError(f"{' '.join(script)} failed:\n{done.stdout}\n{done.stderr}")
-    (inspected,) = json.loads(podman("image", "inspect", IMAGE).stdout)
-    return Image(IMAGE, inspected["Size"] / 1e6, inspected)
+    name = f"localhost/nomic-serve:{flavour}"
+    (inspected,) = json.loads(podman("image", "inspect", name).stdout)
+    return Image(name, inspected["Size"] / 1e6, inspected)
+
+
+# The original README's curl bodies, byte for byte, and the width each answer has.
+ORIGINAL_EXAMPLES = (
+    ('{"input": "Hello world"}', 384),
+    ('{"input": "Hello world", "dim": 128}', 128),
+)
+
+
+def curl(port: int, path: str, body: str | None = None, check: bool = True) -> tuple[int, str]:
+    """The original README's curl command, as users type it."""
+    args = ["curl", "-sS", "-o", "-", "-w", "\n%{http_code}", f"localhost:{port}{path}"]
+    if body is not None:
+        args[1:1] = ["-X", "POST", "-H", "content-type: application/json", "-d", body]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=60, check=False)
+    if done.returncode != 0:
+        if check:
+            raise AssertionError(done.stderr)
+        return 0, done.stderr
+    text, _, status = done.stdout.rpartition("\n")
+    return int(status), text
