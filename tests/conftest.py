@@ -20,6 +20,7 @@ from onnxruntime.quantization import QuantType, quantize_dynamic
 
 from nomic_serve.config import ENVIRONMENT
 
+from .support.figures import FIGURES
 from .support.models import TextModelDir, build_text_model, build_vision_model
 from .support.reference import reference_file
 
@@ -74,3 +75,11 @@ def embedded_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def oracle() -> dict:
     return json.loads(reference_file("text_oracle_minilm.json").read_text())
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The figures tests recorded (tests/support/figures.py), after the results."""
+    if FIGURES:
+        terminalreporter.section("figures measured by the tests")
+        for text in FIGURES:
+            terminalreporter.write_line(text)

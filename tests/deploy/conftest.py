@@ -9,6 +9,4 @@ from ..support.containers import Image, build_image
 
 @pytest.fixture(scope="session")
 def image() -> Image:
-    built = build_image()
-    print(f"\n{built.name}: {built.size_mb:.0f} MB")
-    return built
+    return build_image()

@@ -16,6 +16,7 @@ from nomic_serve_stubs.v1 import embedding_service_pb2 as pb
 from nomic_serve_stubs.v1 import embedding_service_pb2_grpc as rpc
 
 from ..support.containers import ORIGINAL_EXAMPLES, Image, build_image, container, curl, podman
+from ..support.figures import record
 from ..support.processes import ServerProcess, free_port
 from ..support.waiting import eventually_sync
 
@@ -26,7 +27,7 @@ MAX_IMAGE_MB = 450  # the issue's budget, without nomic weights
 
 
 def test_image_size_and_metadata(image: Image) -> None:
-    print(f"image size: {image.size_mb:.0f} MB (budget {MAX_IMAGE_MB} MB)")
+    record(f"{image.name}: {image.size_mb:.0f} MB (budget {MAX_IMAGE_MB} MB)")
     assert image.size_mb <= MAX_IMAGE_MB
     config = image.inspect["Config"]
     assert config["User"] == "10001:10001"
@@ -56,7 +57,7 @@ def test_serves_offline_read_only_and_non_root_then_stops_cleanly_on_sigterm(
         address = f"127.0.0.1:{port}"
         eventually_sync(lambda: _serving(address, "text"), timeout=60)
         cold_start = time.monotonic() - started
-        print(f"container cold start to SERVING: {cold_start:.2f} s")
+        record(f"{image.name}: cold start to SERVING {cold_start:.2f} s (read-only root)")
 
         top = podman("top", name, "user", "pid", "comm").stdout.split("\n")[1:]
         processes = {fields[1]: (fields[0], fields[2]) for line in top if (fields := line.split())}
@@ -135,7 +136,7 @@ def test_the_rest_image_serves_the_original_api_on_8080_like_the_original(image:
     """`make image-rest`: the server image plus Envoy, one container, REST and gRPC; read-only
     root, SIGTERM stops both and exits 0."""
     rest = build_image("cpu-rest")
-    print(f"{rest.name}: {rest.size_mb:.0f} MB")
+    record(f"{rest.name}: {rest.size_mb:.0f} MB")
     assert rest.inspect["Config"]["Cmd"] == ["nomic-serve-stack"]
     port, grpc_port = free_port(), free_port()
     with container(

@@ -22,6 +22,7 @@ from google.rpc import error_details_pb2, status_pb2
 from nomic_serve_stubs.v1 import embedding_service_pb2 as pb
 from nomic_serve_stubs.v1 import embedding_service_pb2_grpc as rpc
 
+from ..support.figures import record
 from ..support.scale_out import Cluster, Report, kill_and_terminate, replica_env, rolling_restart
 
 pytestmark = pytest.mark.e2e
@@ -42,7 +43,7 @@ def cluster(tmp_path_factory, embedded_cache) -> Iterator[Cluster]:
 
 
 def _no_failures(report: Report) -> None:
-    print(report.table())
+    record(report.table())
     assert not report.failed, report.errors[:10]
     kinds = {call.kind for call in report.calls}
     assert kinds == {"grpc", "rest"}
