@@ -11,7 +11,7 @@ RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
 .PHONY: run test test-fast lint proto proto-check breaking models models-all bench bench-small \
-	scale-demo image image-gpu image-rest image-gpu-rest system-deps clean
+	profile scale-demo image image-gpu image-rest image-gpu-rest system-deps clean
 
 run: $(RUN_STAMP)
 	$(BIN)/nomic-serve-stack
@@ -60,6 +60,12 @@ bench: $(DEV_STAMP)
 
 bench-small: $(DEV_STAMP)
 	$(PY) -m tests.bench.throughput --budget small
+
+# Where a served text's core-milliseconds go, per kind of server thread, at c1 and c32, next
+# to the same work in-process (prints a table; PROFILE_ARGS="--py-spy" adds flame graphs,
+# "--models base-fp32", "--env INFERENCE_WORKERS=2" try other models and settings).
+profile: $(DEV_STAMP)
+	$(PY) -m tests.bench.profile $(PROFILE_ARGS)
 
 # Three replicas behind the gateway Envoy (`nomic-serve-envoy-config --gateway`) under a
 # closed-loop load: one is killed, another terminated, then all restarted one by one. Prints

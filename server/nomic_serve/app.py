@@ -22,7 +22,7 @@ from .config import Settings
 from .core.admission import DecodeBudget, ImageAdmission
 from .core.image_engine import ImageDecoder, ImageEngine, ImageLimits
 from .core.inference import optimized_graph_cache
-from .core.workpool import WorkPool, lower_priority, shorten_gil_turns
+from .core.workpool import WorkPool, lower_priority, name_thread, shorten_gil_turns
 from .errors import ModelMissing
 from .fetch import ImageFetcher
 from .intake import ImageIntake
@@ -83,10 +83,14 @@ async def running_app(settings: Settings, *, port: int | None = None) -> AsyncIt
         # its priority: sessions are created on a thread running at WORKER_NICE.
         text = image = None
         if text_files is not None:
-            text = await _lowered(nice, load_text_model, text_files, settings, tokenize, optimized)
+            text = await _lowered(
+                nice, "ort-text", load_text_model, text_files, settings, tokenize, optimized
+            )
             stack.push_async_callback(text.engine.aclose)
         if vision_file is not None:
-            image = await _lowered(nice, load_vision_model, vision_file, settings, optimized)
+            image = await _lowered(
+                nice, "ort-vision", load_vision_model, vision_file, settings, optimized
+            )
             stack.callback(image.shutdown)
         for missing in (text_missing, image_missing):
             if missing:
@@ -134,10 +138,12 @@ async def running_app(settings: Settings, *, port: int | None = None) -> AsyncIt
         yield App(settings, text, image, servicer, server)
 
 
-async def _lowered(nice: int, build: Callable[..., T], *args: object) -> T:
-    """`build(*args)` on a thread of its own running at `nice`."""
+async def _lowered(nice: int, name: str, build: Callable[..., T], *args: object) -> T:
+    """`build(*args)` on a thread of its own running at `nice`, named `name`: the ONNX
+    Runtime threads it starts inherit both."""
 
     def run() -> T:
+        name_thread(name)
         lower_priority(nice)
         return build(*args)
 

@@ -75,6 +75,19 @@ async def test_run_returns_the_result_from_a_pool_thread(pools: Callable[..., Wo
     assert pool.in_flight == 0
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="OS thread names are read from /proc")
+async def test_pool_threads_carry_their_name_at_the_os_level(pools) -> None:
+    """`top -H`, py-spy and `make profile` tell the pools apart by the OS thread name."""
+
+    def names() -> tuple[str, str]:
+        comm = f"/proc/self/task/{threading.get_native_id()}/comm"
+        with open(comm) as file:
+            return threading.current_thread().name, file.read().strip()
+
+    python_name, os_name = await pools(1, 0).run(names)
+    assert os_name == python_name == "test_0"
+
+
 async def test_an_exception_in_a_job_reaches_the_caller_and_frees_the_slot(
     pools: Callable[..., WorkPool],
 ) -> None:

@@ -30,7 +30,7 @@ from .scheduler import Admission, BatchLimits, Flow, TextScheduler
 from .tokenization import TextTokenizer, pad_batch
 from .types import TextItem, TextProfile, Timings, TokenizedText
 from .validation import TextRules
-from .workpool import WorkPool, lower_priority
+from .workpool import WorkPool, start_worker
 
 __all__ = ["EmbedResult", "TextEngine"]
 
@@ -74,7 +74,7 @@ class TextEngine:
         self.cache = cache
         self._tokenize_pool = tokenize_pool
         self._inference_pool = ThreadPoolExecutor(
-            limits.workers, "inference", initializer=lower_priority, initargs=(nice,)
+            limits.workers, "inference", initializer=start_worker, initargs=(nice,)
         )
         self.scheduler = TextScheduler(self.infer, limits, self._inference_pool)
 

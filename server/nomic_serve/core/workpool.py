@@ -22,11 +22,20 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import TypeVar
 
 from ..errors import Overloaded
 
-__all__ = ["GIL_TURN_S", "JobTimedOut", "WorkPool", "lower_priority", "shorten_gil_turns"]
+__all__ = [
+    "GIL_TURN_S",
+    "JobTimedOut",
+    "WorkPool",
+    "lower_priority",
+    "name_thread",
+    "shorten_gil_turns",
+    "start_worker",
+]
 
 # How long a thread running Python code keeps the GIL while another thread waits for it.
 # CPython's default is 5 ms: with a pool thread decoding a 27 MB upload, the event loop then
@@ -56,7 +65,7 @@ class WorkPool:
         self.workers = workers
         self.max_waiting = max_waiting
         self._executor = ThreadPoolExecutor(
-            workers, thread_name_prefix=name, initializer=lower_priority, initargs=(nice,)
+            workers, thread_name_prefix=name, initializer=start_worker, initargs=(nice,)
         )
         self._in_flight = 0  # submitted and not finished; only touched on the event loop
         self._job_seconds = 0.01  # moving average of a job's run time: the retry hint
@@ -113,6 +122,21 @@ class WorkPool:
 def shorten_gil_turns() -> None:
     """Sets the interpreter's GIL switch interval to GIL_TURN_S (process-wide)."""
     sys.setswitchinterval(GIL_TURN_S)
+
+
+def start_worker(nice: int) -> None:
+    """Initializer of every worker thread: its OS name becomes its Python name (`top -H`,
+    py-spy and /proc then tell the pools apart) and its priority drops by `nice`."""
+    name_thread(threading.current_thread().name)
+    lower_priority(nice)
+
+
+def name_thread(name: str) -> None:
+    """Sets the calling thread's OS name (15 characters at most). Threads it starts inherit
+    it: ONNX Runtime's own threads carry the name of the thread that created the session."""
+    if sys.platform == "linux":
+        with contextlib.suppress(OSError):
+            Path(f"/proc/self/task/{threading.get_native_id()}/comm").write_text(name[:15])
 
 
 def lower_priority(nice: int) -> None:
