@@ -113,12 +113,7 @@ def load_text_model(
         optimized_cache=optimized_cache,
     )
     solo = None
-    # A second session on every core for what runs alone, where the first has fewer threads.
-    if (
-        settings.solo_session
-        and session.providers == [CPU]
-        and (0 < session.threads.intra_op < policy.available_cores())
-    ):
+    if not mode.batched and settings.solo_session and session.providers == [CPU]:
         solo = TextSession(
             files.model,
             mode=mode,
