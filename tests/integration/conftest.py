@@ -74,9 +74,15 @@ async def serving(
 # with its own cached copy. Tests of the cache start a server of their own.
 
 
+# One inference worker and no solo session: a test that holds or records `session.run` then
+# holds or sees every inference (by default a CPU server runs one per core, and a lone input
+# on a second, solo session).
+ONE_SESSION: dict[str, object] = {"inference_workers": 1, "solo_session": False}
+
+
 @pytest.fixture(scope="session")
 async def tiny(tiny_model) -> AsyncIterator[Served]:
-    async with serving(tiny_model.model, cache_bytes=0) as served:
+    async with serving(tiny_model.model, cache_bytes=0, **ONE_SESSION) as served:
         yield served
 
 

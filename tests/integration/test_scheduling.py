@@ -13,7 +13,7 @@ import pytest
 from nomic_serve_stubs.v1 import embedding_service_pb2 as pb
 
 from ..support.waiting import eventually
-from .conftest import serving
+from .conftest import ONE_SESSION, serving
 
 TEXTS = [
     f"the {a} and the {b}"
@@ -41,7 +41,7 @@ async def _alone(stub, texts: list[str]) -> list[np.ndarray]:
 async def test_concurrent_requests_share_batches_without_cross_talk(tiny_model, monkeypatch):
     """The first inference is held until the other requests are queued, so they must share
     batches; each result still equals the text embedded alone."""
-    async with serving(tiny_model.model, cache_bytes=0) as served:
+    async with serving(tiny_model.model, cache_bytes=0, **ONE_SESSION) as served:
         engine = served.text.engine
         alone = await _alone(served.stub, TEXTS)
         sizes = _record_batches(monkeypatch, engine)
@@ -52,6 +52,47 @@ async def test_concurrent_requests_share_batches_without_cross_talk(tiny_model, 
         gate.set()
         replies = await asyncio.gather(*calls)
     assert max(sizes) > 1 and len(sizes) < len(TEXTS)  # requests really shared batches
+    for reply, expected in zip(replies, alone, strict=True):
+        assert np.abs(np.asarray(reply.embedding) - expected).max() <= 1e-5
+
+
+async def test_a_batched_model_runs_an_inference_per_core_and_a_lone_one_on_every_core(
+    tiny_model, monkeypatch
+):
+    """On CPU (two cores here, whatever the machine): two one-thread inferences at once, and
+    a batch with nothing else running or queued on the solo session's two threads. The
+    answers are the same whichever session computed them."""
+    from nomic_serve.core import policy
+
+    monkeypatch.setattr(policy, "available_cores", lambda *_: 2)
+    async with serving(tiny_model.model, cache_bytes=0) as served:
+        info = await served.stub.Info(pb.InfoRequest())
+        scheduler, engine = info.text.scheduler, served.text.engine
+        assert info.text.batching == "batched"
+        assert (scheduler.workers, scheduler.intra_op_threads) == (2, 1)
+        assert scheduler.solo_session and engine.solo_session.threads.intra_op == 2
+        solo = _record_batches(monkeypatch, engine, "solo_session")
+        alone = await _alone(served.stub, TEXTS)  # one at a time: the solo session
+        assert solo == [1] * len(TEXTS)
+        # The next lone batch is held on the solo session: whatever arrives meanwhile runs
+        # on the one-thread session, in batches, on the other worker.
+        gate, entered, held = threading.Event(), threading.Event(), engine.solo_session.run
+
+        def hold(*arrays):
+            entered.set()
+            gate.wait(10)
+            return held(*arrays)
+
+        monkeypatch.setattr(engine.solo_session, "run", hold)
+        sizes = _record_batches(monkeypatch, engine)
+        first = asyncio.ensure_future(served.stub.Embed(pb.EmbedRequest(input=TEXTS[0])))
+        await eventually(entered.is_set)
+        rest = await asyncio.gather(
+            *(served.stub.Embed(pb.EmbedRequest(input=t)) for t in TEXTS[1:])
+        )
+        gate.set()
+        replies = [await first, *rest]
+    assert sum(sizes) == len(TEXTS) - 1 and max(sizes) > 1
     for reply, expected in zip(replies, alone, strict=True):
         assert np.abs(np.asarray(reply.embedding) - expected).max() <= 1e-5
 
@@ -78,7 +119,7 @@ async def test_an_interfering_model_never_shares_a_batch(quantized_model, monkey
 
 
 async def test_expired_callers_are_dropped_before_inference(tiny_model, monkeypatch):
-    async with serving(tiny_model.model, cache_bytes=0, max_batch_size=1) as served:
+    async with serving(tiny_model.model, cache_bytes=0, max_batch_size=1, **ONE_SESSION) as served:
         engine = served.text.engine
         gate, entered, real, ran = threading.Event(), threading.Event(), engine.session.run, []
         words = {engine.tokenizer.encode([w], [True])[0].ids[1]: w for w in ("sky", "sea", "sun")}
@@ -107,7 +148,7 @@ async def test_expired_callers_are_dropped_before_inference(tiny_model, monkeypa
 
 
 async def test_cache_hits_are_exact_and_counted(tiny_model, monkeypatch):
-    async with serving(tiny_model.model) as served:
+    async with serving(tiny_model.model, **ONE_SESSION) as served:
         first = await served.stub.Embed(pb.EmbedRequest(input="the cat", dim=16))
         sizes = _record_batches(monkeypatch, served.text.engine)
         again = await served.stub.Embed(pb.EmbedRequest(input="the cat", dim=16))
@@ -135,7 +176,7 @@ async def test_a_cached_truncated_text_is_still_refused_without_truncation(tiny_
 
 
 async def test_a_text_repeated_in_one_request_is_computed_once(tiny_model, monkeypatch):
-    async with serving(tiny_model.model, cache_bytes=0) as served:
+    async with serving(tiny_model.model, cache_bytes=0, **ONE_SESSION) as served:
         sizes = _record_batches(monkeypatch, served.text.engine)
         reply = await served.stub.EmbedList(pb.EmbedListRequest(inputs=["sky", "sea", "sky"]))
     assert sum(sizes) == 2

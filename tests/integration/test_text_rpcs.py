@@ -11,7 +11,7 @@ import pytest
 from nomic_serve_stubs.v1 import embedding_service_pb2 as pb
 
 from ..support.waiting import eventually
-from .conftest import Served
+from .conftest import ONE_SESSION, Served
 from .reference import reference_embedding
 
 LONG = "hello world " * 40  # 82 tokens with [CLS]/[SEP]; the test models take 64
@@ -189,7 +189,7 @@ async def test_overload_is_refused_fast_and_the_rest_succeeds(tiny_model, monkey
     from .conftest import serving
 
     limits = dict(max_pending_items=4, max_list_inputs=4, max_batch_size=1)
-    async with serving(tiny_model.model, **limits) as served:
+    async with serving(tiny_model.model, **limits, **ONE_SESSION) as served:
         gate, real = threading.Event(), served.text.engine.session.run
         monkeypatch.setattr(
             served.text.engine.session, "run", lambda *a: gate.wait(10) and real(*a)
@@ -218,7 +218,7 @@ async def test_overload_is_refused_fast_and_the_rest_succeeds(tiny_model, monkey
 async def test_unexpected_errors_are_internal_without_internals(tiny_model, monkeypatch) -> None:
     from .conftest import serving
 
-    async with serving(tiny_model.model) as served:
+    async with serving(tiny_model.model, **ONE_SESSION) as served:
 
         def explode(*arrays):
             raise RuntimeError("secret stack detail")
@@ -279,7 +279,7 @@ async def test_caller_deadline_is_deadline_exceeded_and_server_goes_on(
     from .conftest import serving
 
     caplog.set_level("INFO", logger="nomic_serve.request")
-    async with serving(tiny_model.model) as served:
+    async with serving(tiny_model.model, **ONE_SESSION) as served:
         real = served.text.engine.session.run
 
         def slow(*arrays):

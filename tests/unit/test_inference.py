@@ -140,3 +140,12 @@ def test_thread_settings_do_not_change_an_isolated_embedding(quantized_model, ti
     for encoded in tokenizer.encode(texts, [True] * len(texts)):
         batch = pad_batch([encoded], 0)
         np.testing.assert_array_equal(narrow.run(*batch), solo.run(*batch))
+
+
+def test_every_session_uses_the_one_shared_cpu_arena(tiny_model) -> None:
+    """A per-session arena keeps its largest batch's memory for good; the process registers
+    one arena that grows by what is asked, and every session (the solo one too) uses it."""
+    sessions = [_session(tiny_model.model), _session(tiny_model.model, Threads(2, True))]
+    for session in sessions:
+        options = session._session.get_session_options()
+        assert options.get_session_config_entry("session.use_env_allocators") == "1"

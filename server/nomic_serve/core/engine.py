@@ -68,7 +68,7 @@ class TextEngine:
         nice: int = 0,
     ) -> None:
         self.session = session
-        self.solo_session = solo_session  # isolated models: every core for a lone input
+        self.solo_session = solo_session  # CPU: every core for what runs alone
         self.tokenizer = tokenizer
         self.rules = rules
         self.cache = cache

@@ -77,26 +77,29 @@ def _own_cgroup(root: Path) -> Path | None:
 
 
 def inference_workers(batched: bool, settings: Settings) -> int:
-    """INFERENCE_WORKERS, or by mode: one batch at a time using every core, or one isolated
-    input per core."""
-    return settings.inference_workers or (1 if batched else available_cores())
+    """INFERENCE_WORKERS, or one inference per core on CPU (a batch or an isolated input),
+    one batch at a time on a GPU."""
+    gpu_batches = batched and settings.use_gpu
+    return settings.inference_workers or (1 if gpu_batches else available_cores())
 
 
 def text_threads(mode: BatchingMode, workers: int, settings: Settings) -> Threads:
-    """A text session's threads. Batched: one batch at a time on every core, threads spinning
-    between an inference's parallel sections (the fastest on CPU). Isolated: `workers`
-    inferences at once, each on its share of the cores and never spinning, or they would
-    burn each other's cores idle (measured on 2 cores, BERT-base int8, 16 tokens: 2 x 1
-    thread 99-108 texts/s, 2 x 2 threads without spinning 87, one at a time with 2 spinning
-    threads 77-96)."""
-    if mode.batched:
+    """A text session's threads. On CPU, `workers` inferences at once, each on its share of
+    the cores and never spinning, batched or not: one inference spinning on every core burns
+    the core the event loop and gRPC need between its parallel sections (measured on 2
+    cores, short texts at c32: MiniLM 0.73x of its in-process limit with one 2-thread
+    worker, 0.89x with two 1-thread ones; BERT-base fp32 0.89x and 0.96x; BERT-base int8
+    isolated: 2 x 1 thread 99-108 texts/s, 2 x 2 threads without spinning 87, one at a time
+    with 2 spinning threads 77-96). A lone input gets the solo session instead. Batches on a
+    GPU: one at a time, the CPU threads spinning for the short CPU parts."""
+    if mode.batched and settings.use_gpu:
         return Threads(settings.intra_op_threads, spinning=True)
     share = max(1, available_cores() // workers)
     return Threads(settings.intra_op_threads or share, spinning=False)
 
 
 def solo_threads() -> Threads:
-    """An isolated model's solo session: a text that runs alone gets every core, spinning
+    """The solo session: an input (or batch) that runs alone gets every core, spinning
     threads included, as a bare batch-1 run would; they park as soon as the run returns, so
     they never spin against the one-thread inferences that follow under load."""
     return Threads(intra_op=available_cores(), spinning=True, stop_spinning_after_run=True)

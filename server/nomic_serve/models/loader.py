@@ -113,7 +113,12 @@ def load_text_model(
         optimized_cache=optimized_cache,
     )
     solo = None
-    if not mode.batched and settings.solo_session and session.providers == [CPU]:
+    # A second session on every core for what runs alone, where the first has fewer threads.
+    if (
+        settings.solo_session
+        and session.providers == [CPU]
+        and (0 < session.threads.intra_op < policy.available_cores())
+    ):
         solo = TextSession(
             files.model,
             mode=mode,
