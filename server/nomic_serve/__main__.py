@@ -32,18 +32,22 @@ async def serve(settings: Settings) -> None:
     async with running_app(settings) as app:
         log.info(
             "ready",
-            extra={
-                "startup_s": round(time.perf_counter() - started, 3),
-                "text_model": app.text.engine.profile.name if app.text else None,
-                "vision_model": app.image.profile.name if app.image else None,
-                # The provider really in use (a GPU image without a GPU says CPU here).
-                "text_providers": app.text.engine.session.providers if app.text else None,
-                "vision_providers": app.image.session.providers if app.image else None,
-            },
+            extra={"startup_s": round(time.perf_counter() - started, 3), **_models(app)},
         )
         await _until_stopped(app, settings.shutdown_delay_s)
         log.info("shutting down", extra={"grace_s": settings.shutdown_grace_s})
     log.info("stopped")
+
+
+def _models(app: App) -> dict[str, object]:
+    """The models served and the providers really in use (a GPU image without a GPU says
+    CPU here), for the start-up log lines."""
+    return {
+        "text_model": app.text.engine.profile.name if app.text else None,
+        "vision_model": app.image.profile.name if app.image else None,
+        "text_providers": app.text.engine.session.providers if app.text else None,
+        "vision_providers": app.image.session.providers if app.image else None,
+    }
 
 
 async def _until_stopped(app: App, delay_s: float) -> None:
@@ -113,11 +117,7 @@ async def prepare(settings: Settings) -> None:
     async with running_app(local, port=0) as app:
         log.info(
             "prepared",
-            extra={
-                "cache_dir": str(settings.cache_dir),
-                "text_model": app.text.engine.profile.name if app.text else None,
-                "vision_model": app.image.profile.name if app.image else None,
-            },
+            extra={"cache_dir": str(settings.cache_dir), **_models(app)},
         )
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ..support.containers import ORIGINAL_EXAMPLES, Image, curl, podman
+from ..support.containers import ORIGINAL_EXAMPLES, Image, curl, engine_env, podman
 from ..support.processes import free_port
 from ..support.reference import REPO_ROOT
 from ..support.waiting import eventually_sync
@@ -85,13 +85,11 @@ def test_the_declared_start_order(stack: int) -> None:
 
 
 def _runner(folder: Path, env: dict[str, str]):
-    import os
-
     def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
         done = subprocess.run(
             args,
             cwd=folder,
-            env={**os.environ, **env, "CONTAINERS_CONF": _containers_conf()},
+            env={**engine_env(), **env},  # podman-compose calls podman itself
             capture_output=True,
             text=True,
             timeout=300,
@@ -103,18 +101,3 @@ def _runner(folder: Path, env: dict[str, str]):
         return done
 
     return run
-
-
-def _containers_conf() -> str:
-    """The settings file engine.sh would pick (podman-compose calls podman itself)."""
-    done = subprocess.run(
-        [
-            "bash",
-            "-c",
-            f'source "{REPO_ROOT}/deploy/podman/engine.sh"; echo "${{CONTAINERS_CONF:-}}"',
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return done.stdout.strip()

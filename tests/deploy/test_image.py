@@ -10,12 +10,19 @@ import time
 import grpc
 import numpy as np
 import pytest
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from nomic_serve_stubs.v1 import embedding_service_pb2 as pb
 from nomic_serve_stubs.v1 import embedding_service_pb2_grpc as rpc
 
-from ..support.containers import ORIGINAL_EXAMPLES, Image, build_image, container, curl, podman
+from ..support.containers import (
+    ORIGINAL_EXAMPLES,
+    Image,
+    build_image,
+    container,
+    curl,
+    health_status,
+    podman,
+)
 from ..support.figures import record
 from ..support.processes import ServerProcess, free_port
 from ..support.waiting import eventually_sync
@@ -109,14 +116,7 @@ def test_models_mounted_at_models_replace_the_embedded_one(image: Image, tiny_mo
 
 
 def _serving(address: str, service: str) -> bool:
-    with grpc.insecure_channel(address) as channel:
-        try:
-            reply = health_pb2_grpc.HealthStub(channel).Check(
-                health_pb2.HealthCheckRequest(service=service), timeout=1
-            )
-        except grpc.RpcError:
-            return False
-    return reply.status == health_pb2.HealthCheckResponse.SERVING
+    return health_status(address, service, timeout=1) == "SERVING"
 
 
 def _from_the_host(tmp_path, embedded_cache) -> np.ndarray:

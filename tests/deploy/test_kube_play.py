@@ -13,12 +13,11 @@ from typing import Any
 import grpc
 import pytest
 import yaml
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from nomic_serve_stubs.v1 import embedding_service_pb2 as pb
 from nomic_serve_stubs.v1 import embedding_service_pb2_grpc as rpc
 
-from ..support.containers import ORIGINAL_EXAMPLES, Image, curl, podman
+from ..support.containers import ORIGINAL_EXAMPLES, Image, curl, health_status, podman
 from ..support.processes import free_port
 from ..support.reference import REPO_ROOT
 from ..support.waiting import eventually_sync
@@ -128,11 +127,4 @@ def test_the_prestop_hook_drains_the_server_before_sigterm(pod) -> None:
 
 
 def _health(port: str, service: str) -> str:
-    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-        try:
-            reply = health_pb2_grpc.HealthStub(channel).Check(
-                health_pb2.HealthCheckRequest(service=service), timeout=2
-            )
-        except grpc.RpcError as exc:
-            return exc.code().name
-    return health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
+    return health_status(f"127.0.0.1:{port}", service)

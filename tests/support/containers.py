@@ -1,19 +1,25 @@
 """Podman for the deployment tests, driven through the repository's own scripts.
 
 `make image`'s script builds the image, deploy/podman/stand-ins.sh makes the base images no
-registry can give us here, and every podman call goes through deploy/podman/engine.sh, so the
-tests run podman exactly as those scripts do (same settings file on hosts with low limits).
+registry can give us here, and every podman call gets the settings deploy/podman/engine.sh
+picks, so the tests run podman exactly as those scripts do (the same settings file on hosts
+with low limits).
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 import shutil
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from .reference import REPO_ROOT, unavailable
 
@@ -23,6 +29,8 @@ __all__ = [
     "build_image",
     "container",
     "curl",
+    "engine_env",
+    "health_status",
     "podman",
     "require_podman",
 ]
@@ -36,10 +44,25 @@ def require_podman() -> None:
             unavailable(f"{tool} is not installed (`make system-deps` installs it)")
 
 
+@functools.cache
+def engine_env() -> dict[str, str]:
+    """This environment plus the podman settings file engine.sh picks on this host (asked
+    once), for podman and for what calls it (podman-compose)."""
+    done = subprocess.run(
+        ["bash", "-c", f'source "{_ENGINE}" && echo "${{CONTAINERS_CONF:-}}"'],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    conf = done.stdout.strip()
+    return {**os.environ, "CONTAINERS_CONF": conf} if conf else dict(os.environ)
+
+
 def podman(*args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
     """`podman ARGS` with the settings engine.sh picks; fails with podman's output."""
     done = subprocess.run(
-        ["bash", "-c", f'source "{_ENGINE}" && exec podman "$@"', "podman", *args],
+        ["podman", *args],
+        env=engine_env(),
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -108,3 +131,16 @@ def curl(port: int, path: str, body: str | None = None, check: bool = True) -> t
         return 0, done.stderr
     text, _, status = done.stdout.rpartition("\n")
     return int(status), text
+
+
+def health_status(address: str, service: str, timeout: float = 2) -> str:
+    """The standard gRPC health answer for `service` ("SERVING", ...), or the call's error
+    code ("UNAVAILABLE", ...) when there is none."""
+    with grpc.insecure_channel(address) as channel:
+        try:
+            reply = health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(service=service), timeout=timeout
+            )
+        except grpc.RpcError as exc:
+            return exc.code().name
+    return health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)

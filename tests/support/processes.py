@@ -17,7 +17,7 @@ from pathlib import Path
 import grpc
 
 from nomic_serve.config import Settings
-from nomic_serve.gateway.envoy_config import render
+from nomic_serve.gateway.envoy_config import GATEWAY_CLUSTER, render
 from nomic_serve_stubs.v1 import embedding_service_pb2 as pb
 from nomic_serve_stubs.v1 import embedding_service_pb2_grpc as rpc
 
@@ -196,7 +196,7 @@ class GatewayProcess(_Envoy):
     """The gateway Envoy on the config `nomic-serve-envoy-config --gateway` prints (run for
     real), over `upstreams`: gRPC on `grpc_address`, REST on `url`, admin on `admin_url`."""
 
-    CLUSTER = "replicas"
+    CLUSTER = GATEWAY_CLUSTER
 
     def __init__(self, upstreams: list[str], folder: Path, env: dict[str, str] | None = None):
         self.grpc_address = f"127.0.0.1:{free_port()}"

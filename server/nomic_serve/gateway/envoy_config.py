@@ -30,6 +30,7 @@ from .cors import cors_policy
 
 __all__ = [
     "DRAIN_DETECTION_S",
+    "GATEWAY_CLUSTER",
     "HEALTH_INTERVAL_S",
     "SWAGGER_FILES",
     "SWAGGER_UI_PACKAGE",
@@ -123,9 +124,13 @@ class Address:
     def is_ip(self) -> bool:
         return _is_ip(self.host)
 
+    def socket(self) -> dict[str, object]:
+        """Envoy's socket_address."""
+        return {"address": self.host, "port_value": self.port}
+
     def socket_address(self) -> str:
         """Envoy's socket_address, as one line of JSON (valid YAML) for a template."""
-        return json.dumps({"address": self.host, "port_value": self.port})
+        return json.dumps(self.socket())
 
     def __str__(self) -> str:
         return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
@@ -234,7 +239,7 @@ def render_gateway(gateway: Gateway, settings: Settings, assets: Assets | None =
         )
         rest_listener = _indented(listener, 4)
     endpoints = [
-        {"endpoint": {"address": {"socket_address": json.loads(upstream.socket_address())}}}
+        {"endpoint": {"address": {"socket_address": upstream.socket()}}}
         for upstream in gateway.upstreams
     ]
     return _template(
