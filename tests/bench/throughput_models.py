@@ -44,11 +44,23 @@ BASE_CONFIG = BertConfig(
     type_vocab_size=2,
     layer_norm_eps=1e-12,
 )
+# A trivial model (2 layers, hidden 64): inference costs almost nothing, so its throughput is
+# the ceiling of the serving path itself.
+TINY_CONFIG = BertConfig(
+    vocab_size=30522,
+    hidden_size=64,
+    num_hidden_layers=2,
+    num_attention_heads=2,
+    intermediate_size=256,
+    max_position_embeddings=512,
+    type_vocab_size=2,
+    layer_norm_eps=1e-12,
+)
 BASE_SEED = 0
 BASE_MAX_TOKENS = 512
 # Bump when the generated folder's layout changes, so old caches are not reused.
 _LAYOUT_VERSION = 1
-MODEL_KEYS = ("minilm", "base-fp32", "base-int8")
+MODEL_KEYS = ("minilm", "base-fp32", "base-int8", "tiny")
 # The servers' CACHE_DIR: the embedded model's conversion, and whatever else the server caches.
 SERVER_CACHE = "server-cache"
 
@@ -83,7 +95,18 @@ def prepare(key: str, cache: Path) -> BenchModel:
         )
     if key not in MODEL_KEYS:
         raise ValueError(f"unknown model {key!r}; choose from {', '.join(MODEL_KEYS)}")
-    folder = _base_folder(cache)
+    if key == "tiny":
+        folder = _generated_folder(cache, "bert-tiny", TINY_CONFIG, quantize=False)
+        return BenchModel(
+            key=key,
+            label="BERT 2 layers x 64 random weights (fp32): the serving path's ceiling",
+            onnx=folder / "model.onnx",
+            tokenizer=folder / "tokenizer.json",
+            max_tokens=BASE_MAX_TOKENS,
+            isolated=False,
+            server_env={"TXT_MODEL": str(folder / "model.onnx")},
+        )
+    folder = _generated_folder(cache, "bert-base", BASE_CONFIG, quantize=True)
     quantized = key == "base-int8"
     onnx_file = folder / ("model_quantized.onnx" if quantized else "model.onnx")
     return BenchModel(
@@ -97,44 +120,48 @@ def prepare(key: str, cache: Path) -> BenchModel:
     )
 
 
-def _base_folder(cache: Path) -> Path:
-    """Generates fp32 + int8 BERT-base once (about 15 s); the name is keyed by the config."""
+def _generated_folder(cache: Path, name: str, config: BertConfig, *, quantize: bool) -> Path:
+    """Generates the fp32 model (+ dynamic int8 when asked) once (BERT-base: about 15 s);
+    the folder's name is keyed by the config."""
     key = json.dumps(
-        {"config": asdict(BASE_CONFIG), "seed": BASE_SEED, "layout": _LAYOUT_VERSION},
+        {"config": asdict(config), "seed": BASE_SEED, "layout": _LAYOUT_VERSION},
         sort_keys=True,
     )
-    target = cache / f"bert-base-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
-    if (target / "model_quantized.onnx").is_file():
+    target = cache / f"{name}-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
+    if (target / "1_Pooling").is_dir():
         return target
     cache.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=cache))
     try:
-        print(f"generating BERT-base fp32 + int8 into {target} (once) ...", flush=True)
+        print(f"generating {name} into {target} (once) ...", flush=True)
         with zipfile.ZipFile(model_zip_path()) as zf:
             (staging / "tokenizer.json").write_bytes(zf.read("tokenizer.json"))
-        weights = random_bert_weights(BASE_CONFIG, seed=BASE_SEED)
-        onnx.save(build_bert_model(weights, BASE_CONFIG), str(staging / "model.onnx"))
+        weights = random_bert_weights(config, seed=BASE_SEED)
+        onnx.save(build_bert_model(weights, config), str(staging / "model.onnx"))
         del weights
-        quantize_dynamic(
-            str(staging / "model.onnx"),
-            str(staging / "model_quantized.onnx"),
-            weight_type=QuantType.QInt8,
-        )
+        if quantize:
+            quantize_dynamic(
+                str(staging / "model.onnx"),
+                str(staging / "model_quantized.onnx"),
+                weight_type=QuantType.QInt8,
+            )
         # What the server's profile reads: a plain BERT (mean pooling, no prefixes, 512 max).
-        config = {
-            "_name_or_path": "bench/bert-base-random",
+        hf_config = {
+            "_name_or_path": f"bench/{name}-random",
             "model_type": "bert",
-            "hidden_size": BASE_CONFIG.hidden_size,
-            "max_position_embeddings": BASE_CONFIG.max_position_embeddings,
-            "vocab_size": BASE_CONFIG.vocab_size,
+            "hidden_size": config.hidden_size,
+            "max_position_embeddings": config.max_position_embeddings,
+            "vocab_size": config.vocab_size,
         }
-        (staging / "config.json").write_text(json.dumps(config))
+        (staging / "config.json").write_text(json.dumps(hf_config))
         (staging / "sentence_bert_config.json").write_text(
             json.dumps({"max_seq_length": BASE_MAX_TOKENS, "do_lower_case": False})
         )
         (staging / "1_Pooling").mkdir()
         (staging / "1_Pooling" / "config.json").write_text(
-            json.dumps({"word_embedding_dimension": 768, "pooling_mode_mean_tokens": True})
+            json.dumps(
+                {"word_embedding_dimension": config.hidden_size, "pooling_mode_mean_tokens": True}
+            )
         )
         staging.chmod(0o755)
         os.rename(staging, target)

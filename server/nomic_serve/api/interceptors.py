@@ -183,9 +183,12 @@ def release_frames(exc: BaseException) -> None:
 
 def _log(record: RequestRecord, started: float) -> None:
     quiet = record.method.startswith(_QUIET_PREFIXES) and record.code == "OK"
+    level = logging.DEBUG if quiet else logging.INFO
+    if not log.isEnabledFor(level):
+        return  # the fields below cost more than the check, on every request
     timings = record.timings
     log.log(
-        logging.DEBUG if quiet else logging.INFO,
+        level,
         "%s %s",
         record.method,
         record.code,

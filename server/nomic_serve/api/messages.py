@@ -32,6 +32,7 @@ __all__ = [
     "list_value_rows",
     "openai_data",
     "openai_texts",
+    "packed_floats",
     "repeated",
     "text_model_info",
     "vision_model_info",
@@ -67,6 +68,12 @@ def list_value_rows(vectors: np.ndarray) -> np.ndarray:
     cells[:, :, :3] = _NUMBER_PREFIX
     cells[:, :, 3:] = vectors.astype("<f8").view(np.uint8).reshape(count, dim, 8)
     return cells.reshape(count, dim * _NUMBER_BYTES)
+
+
+def packed_floats(number: int, vector: np.ndarray) -> bytes:
+    """Field `number` (a `repeated float`) holding `vector`, serialized: the little-endian
+    float32 bytes are the packed payload, so no Python float is made per value."""
+    return _field(number, np.asarray(vector, dtype="<f4").tobytes())
 
 
 def repeated(number: int, rows: np.ndarray) -> bytes:

@@ -7,7 +7,7 @@ import functools
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Any, TypeAlias, TypeVar, cast
+from typing import Any, TypeAlias, cast
 
 import grpc
 import numpy as np
@@ -37,11 +37,16 @@ __all__ = ["EmbeddingServicer", "ServingState"]
 
 # The request messages that carry one text with `input`, `dim` and `truncate`.
 _OneText: TypeAlias = pb.EmbedRequest | pb.EmbedQueryRequest | pb.EmbedBatchRequest
-R = TypeVar("R", pb.EmbedResponse, pb.EmbedQueryResponse)
+_OneVector: TypeAlias = type[pb.EmbedResponse] | type[pb.EmbedQueryResponse]
 # The repeated ListValue fields whose entries are written as bytes (see messages.py).
 _TEXT_VECTORS = pb.EmbedListResponse.DESCRIPTOR.fields_by_name["embeddings"].number
 _IMAGE_VECTORS = pb.ImageEmbedListResponse.DESCRIPTOR.fields_by_name["embeddings"].number
 _NO_ROW = np.empty((1, 0), dtype=np.uint8)  # a failed image's entry: an empty ListValue
+# The `repeated float embedding` fields, written as bytes (see messages.packed_floats).
+_VECTOR_FIELD = {
+    message: message.DESCRIPTOR.fields_by_name["embedding"].number
+    for message in (pb.EmbedResponse, pb.EmbedQueryResponse, pb.EmbedBatchResponse)
+}
 
 
 @dataclass
@@ -91,15 +96,13 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
             gates[name] = self._admission.check_room
         return gates
 
-    async def Embed(
-        self, request: pb.EmbedRequest, context: grpc.aio.ServicerContext
-    ) -> pb.EmbedResponse:
-        return await self._embed_one(request, request.prefix, context, pb.EmbedResponse())
+    async def Embed(self, request: pb.EmbedRequest, context: grpc.aio.ServicerContext) -> bytes:
+        return await self._embed_one(request, request.prefix, context, pb.EmbedResponse)
 
     async def EmbedQuery(
         self, request: pb.EmbedQueryRequest, context: grpc.aio.ServicerContext
-    ) -> pb.EmbedQueryResponse:
-        return await self._embed_one(request, "search_query", context, pb.EmbedQueryResponse())
+    ) -> bytes:
+        return await self._embed_one(request, "search_query", context, pb.EmbedQueryResponse)
 
     async def EmbedList(
         self, request: pb.EmbedListRequest, context: grpc.aio.ServicerContext
@@ -123,14 +126,15 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
         self,
         request_iterator: AsyncIterator[pb.EmbedBatchRequest],
         context: grpc.aio.ServicerContext,
-    ) -> AsyncIterator[pb.EmbedBatchResponse]:
+    ) -> AsyncIterator[pb.EmbedBatchResponse | bytes]:
         """Reads ahead at most STREAM_WINDOW items; when the window is full the reader stops
         pulling, so HTTP/2 flow control slows the client down instead of memory growing. The
         whole stream is one flow of the scheduler: it shares the queue fairly with others."""
         engine = self._engine()
         flow = Flow()
         window = asyncio.Semaphore(self._settings.stream_window)
-        answers: asyncio.Queue[asyncio.Task[pb.EmbedBatchResponse] | None] = asyncio.Queue()
+        answers: asyncio.Queue[asyncio.Task[pb.EmbedBatchResponse | bytes] | None]
+        answers = asyncio.Queue()
 
         async def read() -> None:
             index = 0
@@ -147,7 +151,7 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
                 answers.put_nowait(None)
 
         reader = asyncio.create_task(read())
-        task: asyncio.Task[pb.EmbedBatchResponse] | None = None
+        task: asyncio.Task[pb.EmbedBatchResponse | bytes] | None = None
         try:
             while (task := await answers.get()) is not None:
                 yield await task
@@ -301,19 +305,26 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
         )
 
     async def _embed_one(
-        self, request: _OneText, prefix: str, context: grpc.aio.ServicerContext, response: R
-    ) -> R:
-        """Embed and EmbedQuery: one text into `response`, which both RPCs shape alike."""
+        self,
+        request: _OneText,
+        prefix: str,
+        context: grpc.aio.ServicerContext,
+        response: _OneVector,
+    ) -> bytes:
+        """Embed and EmbedQuery: one text, answered as a `response`, which both RPCs shape
+        alike; the vector is written as bytes."""
         started = time.perf_counter()
         engine = self._engine()
         item = self._item(engine, request, prefix)
         result = await self._run(engine, [item], context)
-        response.embedding.extend(result.vectors[0].tolist())
-        response.tokens = result.tokens[0]
-        response.truncated = result.truncated[0]
-        response.time_ms = _ms_since(started)
-        response.model = engine.profile.name
-        return response
+        rest = response(
+            tokens=result.tokens[0],
+            truncated=result.truncated[0],
+            time_ms=_ms_since(started),
+            model=engine.profile.name,
+        )
+        vector = messages.packed_floats(_VECTOR_FIELD[response], result.vectors[0])
+        return vector + rest.SerializeToString()
 
     async def _stream_item(
         self,
@@ -322,18 +333,17 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
         request: pb.EmbedBatchRequest,
         context: grpc.aio.ServicerContext,
         flow: Flow,
-    ) -> pb.EmbedBatchResponse:
+    ) -> pb.EmbedBatchResponse | bytes:
         try:
             item = self._item(engine, request, request.prefix)
             result = await self._run(engine, [item], context, flow)
         except ServeError as exc:
             return pb.EmbedBatchResponse(index=index, error=rpc_status(exc))
-        return pb.EmbedBatchResponse(
-            index=index,
-            embedding=result.vectors[0].tolist(),
-            tokens=result.tokens[0],
-            truncated=result.truncated[0],
+        rest = pb.EmbedBatchResponse(
+            index=index, tokens=result.tokens[0], truncated=result.truncated[0]
         )
+        vector = messages.packed_floats(_VECTOR_FIELD[pb.EmbedBatchResponse], result.vectors[0])
+        return rest.SerializeToString() + vector
 
     def _item(self, engine: TextEngine, request: _OneText, prefix: str) -> TextItem:
         return engine.rules.text(

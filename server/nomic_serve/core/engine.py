@@ -27,16 +27,16 @@ from .inference import TextSession
 from .postprocessing import matryoshka, pool
 from .prompts import prompt_for
 from .scheduler import Admission, BatchLimits, Flow, TextScheduler
-from .tokenization import TextTokenizer, pad_batch
+from .tokenization import GIL_HELD_CHARS, TextTokenizer, pad_batch
 from .types import TextItem, TextProfile, Timings, TokenizedText
 from .validation import TextRules
 from .workpool import WorkPool, start_worker
 
 __all__ = ["EmbedResult", "TextEngine"]
 
-# Up to this many characters, tokenizing on the event loop (tens of microseconds) costs less
-# than the hop to the tokenizer pool and back; longer inputs go to the pool.
-INLINE_TOKENIZE_CHARS = 2000
+# Up to this many characters, tokenizing on the event loop (tens of microseconds, the GIL
+# held) costs less than the hop to the tokenizer pool and back; longer inputs go to the pool.
+INLINE_TOKENIZE_CHARS = GIL_HELD_CHARS
 # One tokenizer job holds at most this many characters (about 20 ms of work), so a request
 # of thousands of long texts takes its turns with the others between chunks.
 TOKENIZE_CHUNK_CHARS = 64 * 1024

@@ -181,7 +181,10 @@ class TextScheduler:
         self._wake.set()
         started = time.perf_counter()
         try:
-            pooled = await asyncio.gather(*(entry.future for entry in entries))
+            if len(entries) == 1:  # most requests: no gathering future and its callbacks
+                pooled = [await entries[0].future]
+            else:
+                pooled = await asyncio.gather(*(entry.future for entry in entries))
         except BaseException:
             for entry in entries:
                 entry.future.cancel()
