@@ -6,6 +6,9 @@ Signals, in the order a rolling restart sends them:
   load balancer has seen NOT_SERVING and sends nothing new), then refuse new RPCs, give the
   in-flight ones SHUTDOWN_GRACE_S, exit 0. A second SIGTERM ends the delay early.
 - SIGINT (Ctrl-C): the same, without the delay.
+
+With SERVER_PROCESSES > 1 this process only supervises that many servers on the same port
+(see processes.py) and forwards these signals to each of them.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from .app import App, running_app
 from .config import Settings
 from .errors import ConfigError
 from .log import configure_logging
+from .processes import CONFIG_EXIT, ProcessSlot, pin_to_share, supervise
 
 log = logging.getLogger("nomic_serve")
 
@@ -100,14 +104,23 @@ def main(argv: list[str] | None = None) -> int:
         help="start once to fill CACHE_DIR (the embedded model converted, optimized graphs "
         "saved), then exit: how an image or an init container bakes its cache",
     )
+    # One of SERVER_PROCESSES children, started by the supervisor (processes.py).
+    parser.add_argument("--process", type=ProcessSlot.parse, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
-        configure_logging(settings.log_level)
+        if args.process is not None:
+            cores = pin_to_share(args.process)
+            configure_logging(settings.log_level, {"server_process": str(args.process)})
+            log.info("server process", extra={"cores": cores})
+        else:
+            configure_logging(settings.log_level)
+        if settings.server_processes > 1 and args.process is None and not args.prepare:
+            return supervise(settings)
         asyncio.run(prepare(settings) if args.prepare else serve(settings))
     except ConfigError as exc:
         print(f"nomic-serve: {exc}", file=sys.stderr)
-        return 1
+        return CONFIG_EXIT
     return 0
 
 

@@ -64,6 +64,7 @@ ENVIRONMENT = {
     "STREAM_WINDOW": "EmbedBatch items in flight per stream",
     "GRPC_MAX_MESSAGE_MB": "largest gRPC message accepted",
     "REQUEST_MAX_PENDING_MB": "bytes of large requests (over 1 MB) held at once",
+    "SERVER_PROCESSES": "server processes sharing GRPC_PORT, each on its share of the cores",
     "SHUTDOWN_GRACE_S": "seconds in-flight requests get on SIGTERM",
     "SHUTDOWN_DELAY_S": "seconds still served after SIGTERM while health reports NOT_SERVING",
     "LOG_LEVEL": "log level",
@@ -134,6 +135,7 @@ class Settings:
     stream_window: int = 64
     grpc_max_message_mb: int = 32
     request_max_pending_bytes: int = 64 * 1024 * 1024
+    server_processes: int = 1
     shutdown_grace_s: float = 10.0
     shutdown_delay_s: float = 3.0
     log_level: str = "INFO"
@@ -237,6 +239,7 @@ class Settings:
             request_max_pending_bytes=env.get(
                 "REQUEST_MAX_PENDING_MB", _megabytes, cls.request_max_pending_bytes
             ),
+            server_processes=env.get("SERVER_PROCESSES", _positive_int, cls.server_processes),
             shutdown_grace_s=env.get("SHUTDOWN_GRACE_S", _non_negative_float, cls.shutdown_grace_s),
             shutdown_delay_s=env.get("SHUTDOWN_DELAY_S", _non_negative_float, cls.shutdown_delay_s),
             log_level=env.get("LOG_LEVEL", _log_level, cls.log_level),

@@ -134,16 +134,27 @@ class BenchServer:
             parts.append(f"scheduler={text['scheduler']}")
         return ", ".join(parts)
 
+    def pids(self) -> list[int]:
+        """The server and its children (SERVER_PROCESSES > 1 runs a supervisor and them)."""
+        try:
+            children = Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text().split()
+        except OSError:
+            children = []
+        return [self.pid, *map(int, children)]
+
     def rss_mb(self) -> float:
-        return rss_mb(self.pid)
+        return sum(rss_mb(pid) for pid in self.pids())
 
     def cpu_s(self) -> float:
-        """User + system CPU seconds of the server (all its threads) so far."""
-        try:
-            fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return float("nan")
-        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+        """User + system CPU seconds of the server (all its threads and processes) so far."""
+        total = 0.0
+        for pid in self.pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                return float("nan")
+            total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+        return total
 
     def cpus(self) -> str:
         try:

@@ -33,6 +33,8 @@ from nomic_serve.models.embedded import ensure_embedded_model, model_zip_path
 
 from ..support.weights import random_bert_weights
 
+# Generated models and the embedded conversion, ignored by git (see throughput.py).
+DEFAULT_CACHE = Path(__file__).resolve().parents[2] / ".bench-cache"
 # BERT-base as published (bert-base-uncased), with the embedded model's 30522-entry vocabulary.
 BASE_CONFIG = BertConfig(
     vocab_size=30522,

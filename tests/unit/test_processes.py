@@ -1,0 +1,32 @@
+"""How SERVER_PROCESSES children split the cores, and how they are named."""
+
+from __future__ import annotations
+
+import pytest
+
+from nomic_serve.processes import ProcessSlot, core_share
+
+
+@pytest.mark.parametrize(
+    ("count", "cores", "usable", "expected"),
+    [
+        (2, [0, 1], 2, [[0], [1]]),
+        (2, [0, 1, 2, 3], 4, [[0, 1], [2, 3]]),
+        (3, [0, 1], 2, [[0], [1], [0]]),  # more children than cores: one core each, in turn
+        (2, [4, 5, 6, 7, 8, 9, 10, 11], 4, [[4, 5], [6, 7]]),  # a CPU quota of 4 on 8 cores
+    ],
+)
+def test_each_child_gets_an_equal_disjoint_share(
+    count: int, cores: list[int], usable: int, expected: list[list[int]]
+) -> None:
+    assert [core_share(ProcessSlot(i, count), cores, usable) for i in range(count)] == expected
+
+
+@pytest.mark.parametrize("value", ["2/2", "-1/2", "x/2", "1"])
+def test_a_bad_slot_is_refused(value: str) -> None:
+    with pytest.raises(ValueError):
+        ProcessSlot.parse(value)
+
+
+def test_a_slot_reads_back_as_written() -> None:
+    assert str(ProcessSlot.parse("1/3")) == "1/3"
