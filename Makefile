@@ -11,7 +11,7 @@ RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
 .PHONY: run test test-fast lint proto proto-check breaking models models-all bench bench-small \
-	profile scale-demo image image-gpu image-rest image-gpu-rest system-deps clean
+	bench-peers profile scale-demo image image-gpu image-rest image-gpu-rest system-deps clean
 
 run: $(RUN_STAMP)
 	$(BIN)/nomic-serve-stack
@@ -60,6 +60,15 @@ bench: $(DEV_STAMP)
 
 bench-small: $(DEV_STAMP)
 	$(PY) -m tests.bench.throughput --budget small
+
+# MiniLM over HTTP: nomic-serve's REST route through Envoy against infinity-emb on the same
+# ONNX file, and against gRPC, in one run. infinity-emb (with torch, about 6 GB) is installed
+# once into .bench-cache/infinity-venv, apart from the project's own environment.
+INFINITY_VENV := .bench-cache/infinity-venv
+bench-peers: $(DEV_STAMP)
+	test -x $(INFINITY_VENV)/bin/infinity_emb || { python3 -m venv $(INFINITY_VENV) && \
+		$(INFINITY_VENV)/bin/pip install --quiet 'infinity-emb[server,optimum]==0.0.78'; }
+	$(PY) -m tests.bench.http_peers
 
 # Where a served text's core-milliseconds go, per kind of server thread, at c1 and c32, next
 # to the same work in-process (prints a table; PROFILE_ARGS="--py-spy" adds flame graphs,

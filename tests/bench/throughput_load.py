@@ -66,7 +66,7 @@ class BenchServer:
             GRPC_PORT=str(self.port),
             GRPC_HOST="127.0.0.1",
             CACHE_DIR=str(cache / SERVER_CACHE),
-            LOG_LEVEL="warning",
+            LOG_LEVEL=env.get("LOG_LEVEL", "warning"),
         )
         self.log_path = log_path
         log_path.parent.mkdir(parents=True, exist_ok=True)

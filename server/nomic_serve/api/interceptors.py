@@ -57,7 +57,11 @@ def current_record() -> RequestRecord:
 
 
 class RequestInterceptor(grpc.aio.ServerInterceptor):
-    """Wraps every handler with error mapping and the request log line."""
+    """Wraps every handler with error mapping and the request log line (once per method,
+    not per call)."""
+
+    def __init__(self) -> None:
+        self._wrapped: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
 
     async def intercept_service(
         self,
@@ -67,16 +71,26 @@ class RequestInterceptor(grpc.aio.ServerInterceptor):
         found = await continuation(handler_call_details)
         if found is None:
             return found
-        # grpc's handlers are named tuples at run time, which its type stubs do not say.
-        handler: Any = found
         method = handler_call_details.method
-        if handler.unary_unary:
-            return handler._replace(unary_unary=_wrap_unary(handler.unary_unary, method))
-        if handler.unary_stream:
-            return handler._replace(unary_stream=_wrap_stream(handler.unary_stream, method))
-        if handler.stream_unary:
-            return handler._replace(stream_unary=_wrap_unary(handler.stream_unary, method))
-        return handler._replace(stream_stream=_wrap_stream(handler.stream_stream, method))
+        cached = self._wrapped.get(method)
+        if cached is not None and cached[0] is found:  # handlers are built once per method
+            return cached[1]
+        wrapped = _wrap(found, method)
+        self._wrapped[method] = (found, wrapped)
+        return wrapped
+
+
+def _wrap(found: grpc.RpcMethodHandler, method: str) -> grpc.RpcMethodHandler:
+    """The handler with its behaviour wrapped (see _wrap_unary, _wrap_stream)."""
+    # grpc's handlers are named tuples at run time, which its type stubs do not say.
+    handler: Any = found
+    if handler.unary_unary:
+        return handler._replace(unary_unary=_wrap_unary(handler.unary_unary, method))
+    if handler.unary_stream:
+        return handler._replace(unary_stream=_wrap_stream(handler.unary_stream, method))
+    if handler.stream_unary:
+        return handler._replace(stream_unary=_wrap_unary(handler.stream_unary, method))
+    return handler._replace(stream_stream=_wrap_stream(handler.stream_stream, method))
 
 
 def _wrap_unary(behavior: Callable[..., Awaitable[Any]], method: str) -> Callable[..., Any]:
