@@ -114,6 +114,25 @@ BUDGETS = {
         ready_timeout=120,
         ceiling_seconds=5,
     ),
+    "standard": Budget(
+        note="about 30 minutes on 2 cores: every model, short and mixed texts, c1 and c32, "
+        "the 10,000-text stream and the RSS run capped at 2 minutes each",
+        models=MODEL_KEYS,
+        kinds=("short", "mixed"),
+        concurrency=(1, 32),
+        seconds=10,
+        list_size=32,
+        list_concurrency=4,
+        stream_count=10_000,
+        stream_seconds=120,
+        rss_count=100_000,
+        rss_seconds=120,
+        rss_concurrency=32,
+        batches=(1, 8, 32, 64),
+        baseline_seconds=4,
+        ready_timeout=300,
+        ceiling_seconds=10,
+    ),
     "full": Budget(
         note="make bench: about an hour on 2 cores",
         models=MODEL_KEYS,
@@ -483,7 +502,8 @@ async def _rss_run(
     tenth = max(outcome.texts // 10, 1)
     warm = next((rss for done, rss in sampler.series if done >= tenth), end)
     growth = end / warm - 1
-    verdict = "ok" if abs(growth) <= 0.10 else "MISS"
+    # A fall is the idle trimmer handing warm-up memory back, not a leak.
+    verdict = "ok" if growth <= 0.10 else "MISS"
     if outcome.texts < RSS_MEANINGFUL:
         verdict += f" (under {RSS_MEANINGFUL} texts: warm-up growth dominates, indicative only)"
     row = Row(
@@ -521,6 +541,8 @@ def _target(report: ModelReport, row: Row) -> str:
     key, kind, name = report.model.key, row.kind, row.workload
     limit, orig = _ratios(report, row)
     checks: list[tuple[str, bool]] = []
+    if key == "tiny":  # its targets are the ceiling's (ceiling.py), not the model's
+        return ""
     if name == "Embed short c1" and row.outcome.latencies_ms:
         original = report.original("short")
         bare, idle = original.run_p50_ms, original.idle_run_p50_ms
@@ -543,7 +565,7 @@ def _target(report: ModelReport, row: Row) -> str:
             checks.append((">= 0.9x orig", orig >= 0.9))
         else:
             checks.append((">= 0.9x limit", limit >= 0.9))
-    if kind == "mixed":
+    if kind == "mixed" and not name.endswith(" c1"):  # the target is at c32
         checks.append((">= 1.0x orig", orig >= 1.0))
     if name.startswith("lone Embed") and row.outcome.latencies_ms:
         idle = next((r for r in report.rows if r.workload == "Embed short c1"), None)
