@@ -530,18 +530,22 @@ async def test_a_gated_method_is_refused_before_its_request_is_read(pool: Counti
             raise Overloaded("server is busy", retry_after_s=0.5)
 
     handler = service_handler(SERVICE, servicer, MAX_FIELDS, pool, {"Embed": gate}, UNBOUNDED)  # type: ignore[arg-type]
-    served = method_handler(handler, "Embed")
+    served = method_handler(handler, "Embed")  # chosen while the gate is shut
     assert served.unary_unary is None and served.stream_unary is not None
     request = pb.EmbedRequest(input="Hello world").SerializeToString()
     refused = ReadingContext(request)
     with pytest.raises(Overloaded):
         await served.stream_unary(None, refused)
     assert refused.pulled == [] and servicer.received == []
-    full[0] = False
+    full[0] = False  # the gate opened after the handler was chosen: the call is read
     assert await served.stream_unary(None, ReadingContext(request)) == b"raw reply"
     assert servicer.received == [("Embed", pb.EmbedRequest(input="Hello world"))]
     with pytest.raises(InvalidInput, match="no request message"):
         await served.stream_unary(None, ReadingContext())
+    # While there is room a call gets the plain unary handler: grpc reads the request.
+    open_handler = method_handler(handler, "Embed")
+    assert open_handler.stream_unary is None
+    assert await open_handler.unary_unary(request, None) == b"raw reply"
 
 
 async def test_large_requests_share_the_pending_budget(pool: CountingPool) -> None:

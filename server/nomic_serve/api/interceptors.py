@@ -26,6 +26,8 @@ __all__ = ["RequestInterceptor", "RequestRecord", "current_record"]
 
 log = logging.getLogger("nomic_serve.request")
 
+# Wrapped handlers kept: every method's, twice over (gated methods have two handlers).
+_MAX_WRAPPED = 64
 # Probes and reflection are frequent and uninteresting: logged at DEBUG only.
 _QUIET_PREFIXES = ("/grpc.health.v1.", "/grpc.reflection.")
 
@@ -57,11 +59,11 @@ def current_record() -> RequestRecord:
 
 
 class RequestInterceptor(grpc.aio.ServerInterceptor):
-    """Wraps every handler with error mapping and the request log line (once per method,
+    """Wraps every handler with error mapping and the request log line (once per handler,
     not per call)."""
 
     def __init__(self) -> None:
-        self._wrapped: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
+        self._wrapped: dict[int, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
 
     async def intercept_service(
         self,
@@ -71,12 +73,14 @@ class RequestInterceptor(grpc.aio.ServerInterceptor):
         found = await continuation(handler_call_details)
         if found is None:
             return found
-        method = handler_call_details.method
-        cached = self._wrapped.get(method)
-        if cached is not None and cached[0] is found:  # handlers are built once per method
+        # Handlers are built once (a gated method has two, see codec.py): each is wrapped once.
+        cached = self._wrapped.get(id(found))
+        if cached is not None and cached[0] is found:
             return cached[1]
-        wrapped = _wrap(found, method)
-        self._wrapped[method] = (found, wrapped)
+        wrapped = _wrap(found, handler_call_details.method)
+        if len(self._wrapped) >= _MAX_WRAPPED:  # a handler built per call would fill it
+            self._wrapped.clear()
+        self._wrapped[id(found)] = (found, wrapped)
         return wrapped
 
 
