@@ -26,7 +26,7 @@ from .app import App, running_app
 from .config import Settings
 from .errors import ConfigError
 from .log import configure_logging
-from .processes import CONFIG_EXIT, ProcessSlot, pin_to_share, supervise
+from .processes import CONFIG_EXIT, ProcessSlot, follow_parent, pin_to_share, supervise
 
 log = logging.getLogger("nomic_serve")
 
@@ -110,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
         if args.process is not None:
+            follow_parent(args.process.parent)
             cores = pin_to_share(args.process)
             configure_logging(settings.log_level, {"server_process": str(args.process)})
             log.info("server process", extra={"cores": cores})

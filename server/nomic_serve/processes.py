@@ -15,6 +15,7 @@ model error (exit code 1) stops the whole server: the next would fail the same w
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import signal
@@ -33,6 +34,7 @@ __all__ = ["ProcessSlot", "core_share", "supervise"]
 log = logging.getLogger("nomic_serve")
 
 FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGUSR1)
+PR_SET_PDEATHSIG = 1  # <sys/prctl.h>
 CONFIG_EXIT = 1  # __main__'s exit code for a configuration or model error
 # A child crashing more often than this within RESTART_WINDOW_S stops the server.
 MAX_RESTARTS = 5
@@ -41,18 +43,24 @@ RESTART_WINDOW_S = 60.0
 
 @dataclass(frozen=True)
 class ProcessSlot:
-    """Which child a process is: `index` of `count` (the hidden `--process i/N` option)."""
+    """Which child a process is: `index` of `count`, started by supervisor `parent` (the
+    hidden `--process i/N/PID` option)."""
 
     index: int
     count: int
+    parent: int
 
     @classmethod
     def parse(cls, value: str) -> ProcessSlot:
-        index, _, count = value.partition("/")
-        slot = cls(int(index), int(count))
+        index, count, parent = value.split("/")
+        slot = cls(int(index), int(count), int(parent))
         if not 0 <= slot.index < slot.count:
             raise ValueError(value)
         return slot
+
+    @property
+    def option(self) -> str:
+        return f"{self.index}/{self.count}/{self.parent}"
 
     def __str__(self) -> str:
         return f"{self.index}/{self.count}"
@@ -65,6 +73,16 @@ def core_share(slot: ProcessSlot, cores: list[int], usable: int) -> list[int]:
     share = max(1, usable // slot.count)
     start = (slot.index * share) % len(cores)
     return [cores[(start + i) % len(cores)] for i in range(share)]
+
+
+def follow_parent(parent: int) -> None:
+    """Asks the kernel for SIGTERM when the supervisor dies (SIGKILL, the OOM killer), so no
+    child is left serving alone; exits at once if it is already gone. Linux only."""
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:
+        raise SystemExit(0)
 
 
 def pin_to_share(slot: ProcessSlot) -> list[int]:
@@ -81,7 +99,7 @@ class _Children:
     crashes: list[float] = field(default_factory=list)
 
     def start(self, slot: ProcessSlot) -> None:
-        command = [sys.executable, "-m", "nomic_serve", "--process", str(slot)]
+        command = [sys.executable, "-m", "nomic_serve", "--process", slot.option]
         child = subprocess.Popen(command)  # same environment, stdout and stderr
         self.running[child.pid] = (child, slot)
         log.info("server process started", extra={"server_process": str(slot), "pid": child.pid})
@@ -144,7 +162,7 @@ def supervise(settings: Settings) -> int:
     for signum in FORWARDED:
         signal.signal(signum, children.forward)
     for index in range(settings.server_processes):
-        children.start(ProcessSlot(index, settings.server_processes))
+        children.start(ProcessSlot(index, settings.server_processes, os.getpid()))
     code = children.reap()
     log.info("stopped", extra={"server_processes": settings.server_processes})
     return code

@@ -35,7 +35,7 @@ def supervised(tmp_path: Path, tiny_model: TextModelDir) -> Iterator[ServerProce
     eventually_sync(lambda: len(_listeners(process)) == 2, timeout=60)
     yield process
     if process.proc.poll() is None:
-        process.kill()
+        process.stop()
 
 
 def _children(process: ServerProcess) -> list[int]:
@@ -100,6 +100,15 @@ def test_sigterm_stops_every_process_and_exits_zero(supervised: ServerProcess) -
     assert all(not Path(f"/proc/{pid}").exists() for pid in children)
     stopped = [json.loads(line) for line in log.splitlines() if '"msg": "stopped"' in line]
     assert {line.get("server_process") for line in stopped} == {"0/2", "1/2", None}
+
+
+def test_children_stop_when_the_supervisor_is_killed(supervised: ServerProcess) -> None:
+    """SIGKILL (or the OOM killer) gives the supervisor no chance to forward anything: the
+    kernel sends the children SIGTERM (PR_SET_PDEATHSIG) and they drain and stop."""
+    children = _children(supervised)
+    assert len(children) == 2
+    supervised.kill()
+    eventually_sync(lambda: not any(Path(f"/proc/{pid}").exists() for pid in children), 60)
 
 
 def test_a_process_that_cannot_load_its_model_stops_the_server(

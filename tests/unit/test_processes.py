@@ -19,14 +19,16 @@ from nomic_serve.processes import ProcessSlot, core_share
 def test_each_child_gets_an_equal_disjoint_share(
     count: int, cores: list[int], usable: int, expected: list[list[int]]
 ) -> None:
-    assert [core_share(ProcessSlot(i, count), cores, usable) for i in range(count)] == expected
+    slots = [ProcessSlot(i, count, parent=1) for i in range(count)]
+    assert [core_share(slot, cores, usable) for slot in slots] == expected
 
 
-@pytest.mark.parametrize("value", ["2/2", "-1/2", "x/2", "1"])
+@pytest.mark.parametrize("value", ["2/2/7", "-1/2/7", "x/2/7", "1/2", "1"])
 def test_a_bad_slot_is_refused(value: str) -> None:
     with pytest.raises(ValueError):
         ProcessSlot.parse(value)
 
 
 def test_a_slot_reads_back_as_written() -> None:
-    assert str(ProcessSlot.parse("1/3")) == "1/3"
+    slot = ProcessSlot.parse("1/3/4242")
+    assert (slot.option, str(slot), slot.parent) == ("1/3/4242", "1/3", 4242)
