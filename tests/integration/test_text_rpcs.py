@@ -168,6 +168,39 @@ async def test_stream_answers_in_order_with_per_item_errors(tiny: Served) -> Non
         assert replies[i].tokens == single.tokens and not replies[i].HasField("error")
 
 
+async def test_stream_items_sent_together_share_engine_calls(tiny: Served, monkeypatch) -> None:
+    """Items that arrive together are embedded by one engine call per `dim`; a text that
+    may not be truncated fails alone, its neighbours in the same call still succeed."""
+    engine = tiny.text.engine
+    real, calls = engine.embed, []
+
+    async def counting(items, deadline=None, flow=None):
+        calls.append(len(items))
+        return await real(items, deadline, flow)
+
+    monkeypatch.setattr(engine, "embed", counting)
+    too_long = " ".join(["cat"] * (engine.tokenizer.max_tokens + 10))
+    requests = [pb.EmbedBatchRequest(input=f"the cat {i}", dim=8 + 8 * (i % 2)) for i in range(48)]
+    requests[17] = pb.EmbedBatchRequest(input=too_long, dim=16, truncate=False)
+
+    async def produce():
+        for request in requests:
+            yield request
+
+    replies = [reply async for reply in tiny.stub.EmbedBatch(produce())]
+    assert [r.index for r in replies] == list(range(48))
+    assert replies[17].error.code == grpc.StatusCode.INVALID_ARGUMENT.value[0]
+    assert "more than the model's limit" in replies[17].error.message
+    for i, reply in enumerate(replies):
+        if i != 17:
+            single = await tiny.stub.Embed(
+                pb.EmbedRequest(input=f"the cat {i}", dim=8 + 8 * (i % 2))
+            )
+            assert len(reply.embedding) == len(single.embedding)
+            assert np.abs(_vec(reply.embedding) - _vec(single.embedding)).max() <= 1e-5
+    assert max(calls) > 1  # some items shared a call
+
+
 async def test_stream_answers_each_item_before_the_next_is_sent(tiny: Served) -> None:
     """A client may wait for each answer before sending more: no read-ahead deadlock."""
     call = tiny.stub.EmbedBatch()
@@ -241,7 +274,7 @@ async def test_stream_reads_ahead_at_most_the_window(tiny_model, monkeypatch) ->
         real_embed = engine.embed
 
         async def held_embed(items, deadline=None, flow=None):
-            started.append(items[0].text)
+            started.extend(item.text for item in items)  # items read together share a call
             await release.wait()
             return await real_embed(items, deadline, flow)
 

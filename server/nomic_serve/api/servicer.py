@@ -42,6 +42,9 @@ _OneVector: TypeAlias = type[pb.EmbedResponse] | type[pb.EmbedQueryResponse]
 _TEXT_VECTORS = pb.EmbedListResponse.DESCRIPTOR.fields_by_name["embeddings"].number
 _IMAGE_VECTORS = pb.ImageEmbedListResponse.DESCRIPTOR.fields_by_name["embeddings"].number
 _NO_ROW = np.empty((1, 0), dtype=np.uint8)  # a failed image's entry: an empty ListValue
+# EmbedBatch items arriving this close together share one engine call, up to STREAM_GROUP.
+STREAM_GATHER_S = 0.001
+STREAM_GROUP = 64
 # The `repeated float embedding` fields, written as bytes (see messages.packed_floats).
 _VECTOR_FIELD = {
     message: message.DESCRIPTOR.fields_by_name["embedding"].number
@@ -129,42 +132,60 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
     ) -> AsyncIterator[pb.EmbedBatchResponse | bytes]:
         """Reads ahead at most STREAM_WINDOW items; when the window is full the reader stops
         pulling, so HTTP/2 flow control slows the client down instead of memory growing. The
-        whole stream is one flow of the scheduler: it shares the queue fairly with others."""
+        whole stream is one flow of the scheduler: it shares the queue fairly with others.
+        Items that arrive within STREAM_GATHER_S of each other are embedded by one engine
+        call, as a list would be, and each is still answered, or refused, on its own and in
+        order (MiniLM, a 4,000-text stream on 2 cores: 0.81-0.84x -> 0.85-0.86x of the
+        in-process limit)."""
         engine = self._engine()
         flow = Flow()
+        loop = asyncio.get_running_loop()
         window = asyncio.Semaphore(self._settings.stream_window)
-        answers: asyncio.Queue[asyncio.Task[pb.EmbedBatchResponse | bytes] | None]
+        answers: asyncio.Queue[asyncio.Future[pb.EmbedBatchResponse | bytes] | None]
         answers = asyncio.Queue()
+        arrived: list[_StreamItem] = []
+        groups: set[asyncio.Task[None]] = set()
+
+        closed = False  # the stream is gone: nothing more is dispatched
+
+        def dispatch() -> None:
+            if arrived and not closed:
+                group = asyncio.create_task(self._stream_group(engine, arrived[:], context, flow))
+                arrived.clear()
+                groups.add(group)
+                group.add_done_callback(groups.discard)
 
         async def read() -> None:
             index = 0
             try:
                 async for request in request_iterator:
                     await window.acquire()
-                    answers.put_nowait(
-                        asyncio.create_task(
-                            self._stream_item(engine, index, request, context, flow)
-                        )
-                    )
+                    answer: asyncio.Future[pb.EmbedBatchResponse | bytes] = loop.create_future()
+                    answers.put_nowait(answer)
+                    if not arrived:
+                        loop.call_later(STREAM_GATHER_S, dispatch)
+                    arrived.append(_StreamItem(index, request, answer))
+                    if len(arrived) >= STREAM_GROUP:
+                        dispatch()
                     index += 1
             finally:
+                dispatch()
                 answers.put_nowait(None)
 
         reader = asyncio.create_task(read())
-        task: asyncio.Task[pb.EmbedBatchResponse | bytes] | None = None
+        answer: asyncio.Future[pb.EmbedBatchResponse | bytes] | None = None
         try:
-            while (task := await answers.get()) is not None:
-                yield await task
+            while (answer := await answers.get()) is not None:
+                yield await answer
                 window.release()
             await reader  # surfaces a broken request stream (a malformed item included)
         finally:
             # The caller went away or the stream broke: drop the work nobody will read.
+            closed = True
             reader.cancel()
-            if task is not None:
-                task.cancel()
-            while not answers.empty():
-                if (queued := answers.get_nowait()) is not None:
-                    queued.cancel()
+            for group in list(groups):
+                group.cancel()
+            arrived.clear()
 
     async def ImageEmbed(
         self, request: pb.ImageEmbedRequest, context: grpc.aio.ServicerContext
@@ -326,24 +347,58 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
         vector = messages.packed_floats(_VECTOR_FIELD[response], result.vectors[0])
         return vector + rest.SerializeToString()
 
-    async def _stream_item(
+    async def _stream_group(
         self,
         engine: TextEngine,
-        index: int,
-        request: pb.EmbedBatchRequest,
+        group: list[_StreamItem],
         context: grpc.aio.ServicerContext,
         flow: Flow,
-    ) -> pb.EmbedBatchResponse | bytes:
+    ) -> None:
+        """Answers every item of `group`: valid ones of one `dim` in one engine call. When
+        that call fails (one text too long, no room for all of them), each is tried on its
+        own, so only the items at fault are refused."""
         try:
-            item = self._item(engine, request, request.prefix)
+            by_dim: dict[int, list[tuple[_StreamItem, TextItem]]] = {}
+            for member in group:
+                try:
+                    item = self._item(engine, member.request, member.request.prefix)
+                except ServeError as exc:
+                    member.answer.set_result(_stream_error(member.index, exc))
+                    continue
+                by_dim.setdefault(item.dim, []).append((member, item))
+            for members in by_dim.values():
+                try:
+                    result = await self._run(engine, [item for _, item in members], context, flow)
+                except ServeError as exc:
+                    if len(members) == 1:
+                        members[0][0].answer.set_result(_stream_error(members[0][0].index, exc))
+                        continue
+                    for member, item in members:
+                        await self._stream_alone(engine, member, item, context, flow)
+                    continue
+                for row, (member, _) in enumerate(members):
+                    member.answer.set_result(_stream_reply(member.index, result, row))
+        except BaseException as exc:
+            for member in group:  # the writer raises it (INTERNAL), or the stream is gone
+                if not member.answer.done():
+                    member.answer.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+
+    async def _stream_alone(
+        self,
+        engine: TextEngine,
+        member: _StreamItem,
+        item: TextItem,
+        context: grpc.aio.ServicerContext,
+        flow: Flow,
+    ) -> None:
+        try:
             result = await self._run(engine, [item], context, flow)
         except ServeError as exc:
-            return pb.EmbedBatchResponse(index=index, error=rpc_status(exc))
-        rest = pb.EmbedBatchResponse(
-            index=index, tokens=result.tokens[0], truncated=result.truncated[0]
-        )
-        vector = messages.packed_floats(_VECTOR_FIELD[pb.EmbedBatchResponse], result.vectors[0])
-        return rest.SerializeToString() + vector
+            member.answer.set_result(_stream_error(member.index, exc))
+            return
+        member.answer.set_result(_stream_reply(member.index, result, 0))
 
     def _item(self, engine: TextEngine, request: _OneText, prefix: str) -> TextItem:
         return engine.rules.text(
@@ -398,6 +453,27 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
         if self._image is None:
             raise ModelUnavailable(self._image_missing)
         return self._image
+
+
+@dataclass(frozen=True)
+class _StreamItem:
+    """One EmbedBatch request, its position, and where its answer goes."""
+
+    index: int
+    request: pb.EmbedBatchRequest
+    answer: asyncio.Future[pb.EmbedBatchResponse | bytes]
+
+
+def _stream_reply(index: int, result: EmbedResult, row: int) -> bytes:
+    rest = pb.EmbedBatchResponse(
+        index=index, tokens=result.tokens[row], truncated=result.truncated[row]
+    )
+    vector = messages.packed_floats(_VECTOR_FIELD[pb.EmbedBatchResponse], result.vectors[row])
+    return rest.SerializeToString() + vector
+
+
+def _stream_error(index: int, exc: ServeError) -> pb.EmbedBatchResponse:
+    return pb.EmbedBatchResponse(index=index, error=rpc_status(exc))
 
 
 def _truncate(request: _OneText | pb.EmbedListRequest) -> bool:
