@@ -24,6 +24,7 @@ single entry and several workers run at once, one core each; a batch that runs a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import itertools
 import time
@@ -43,6 +44,8 @@ __all__ = ["Admission", "BatchLimits", "Flow", "Scheduled", "TextScheduler"]
 InferBatch = Callable[[list[TokenizedText], bool], list[np.ndarray]]
 # How far past the first entry (in batches) a batch may reach for texts of similar length.
 LOOKAHEAD_BATCHES = 4
+# How long a free worker waits for the queue to fill while another batch runs (see _hold).
+HOLD_S = 0.002
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,7 @@ class TextScheduler:
         self._pool = pool
         self._heap: list[tuple[float, int, _Entry]] = []  # may hold dropped entries
         self._live = 0  # queued entries whose caller still waits: exact at every moment
+        self._live_tokens = 0  # their tokens
         self._reserved = 0  # admitted texts not queued yet (tokenizing)
         self._virtual = 0.0  # start tag of the latest dispatched text
         self._seq = itertools.count()
@@ -178,6 +182,7 @@ class TextScheduler:
             heapq.heappush(self._heap, entry.key())
             entries.append(entry)
         self._live += len(entries)
+        self._live_tokens += sum(item.tokens for item in encoded)
         self._wake.set()
         started = time.perf_counter()
         try:
@@ -210,6 +215,7 @@ class TextScheduler:
         if entry.state == _QUEUED:
             entry.state = _DROPPED
             self._live -= 1
+            self._live_tokens -= entry.encoded.tokens
         if len(self._heap) > 2 * self.limits.max_queued + 64:
             self._heap = [key for key in self._heap if key[2].state == _QUEUED]
             heapq.heapify(self._heap)
@@ -217,6 +223,8 @@ class TextScheduler:
     async def _work(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
+            if self._should_hold():
+                await self._hold(loop)
             batch = self._next_batch(loop.time())
             if not batch:
                 self._wake.clear()
@@ -240,12 +248,35 @@ class TextScheduler:
                 continue
             finally:
                 self._running -= 1
+                self._wake.set()  # a worker holding for more texts need not wait any longer
             elapsed = time.perf_counter() - started
             self._item_seconds = 0.8 * self._item_seconds + 0.2 * elapsed / len(batch)
             for entry, vector in zip(batch, pooled, strict=True):
                 if not entry.future.done():
                     entry.inference_ms = elapsed * 1000
                     entry.future.set_result(vector)
+
+    def _should_hold(self) -> bool:
+        """Whether a free worker should wait for more texts before cutting a batch: on CPU a
+        batch of a few texts costs up to a third more per text than a full one (MiniLM on
+        one thread: 3.4 core-ms per text alone, 2.5 in 16), and while another batch runs the
+        cores are busy anyway. Never when nothing runs (a lone request keeps its latency),
+        and never with one worker (a GPU's batches)."""
+        return (
+            self.limits.batched
+            and self.limits.workers > 1
+            and self._running > 0
+            and 0 < self._live_tokens < self.limits.max_batch_tokens // 2
+        )
+
+    async def _hold(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Waits up to HOLD_S, until the queue holds half a batch's tokens or a running batch
+        ends, whichever comes first."""
+        deadline = loop.time() + HOLD_S
+        while self._should_hold() and (remaining := deadline - loop.time()) > 0:
+            self._wake.clear()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), remaining)
 
     def _next_batch(self, now: float) -> list[_Entry]:
         """The next batch in fair order (empty when idle); entries nobody waits for any more
@@ -275,6 +306,7 @@ class TextScheduler:
         for entry in batch:
             entry.state = _DISPATCHED
         self._live -= len(batch)
+        self._live_tokens -= sum(entry.encoded.tokens for entry in batch)
         self._virtual = max(self._virtual, candidates[0].start)
         return batch
 
