@@ -293,3 +293,28 @@ async def test_the_padding_ratio_is_a_limit(pool) -> None:
     await submit(scheduler, [_text(n) for n in (10, 10, 11, 11, 11)])
     assert sorted(model.batches) == [[10, 10], [11, 11, 11]]  # equal lengths only
     await scheduler.aclose()
+
+
+async def test_a_free_worker_waits_for_a_fuller_batch_while_another_runs(pool) -> None:
+    """With a batch running, a lone short text is not cut into a batch of its own: the free
+    worker waits (here up to 5 s) until half a batch's tokens are queued, then takes them
+    together. When nothing runs, a text is taken at once."""
+    model = FakeModel()
+    limits = _limits(workers=2, max_batch_tokens=16, hold_s=5.0)
+    scheduler = TextScheduler(model, limits, pool)
+    try:
+        running = await _held(scheduler, model, _text(4, marker=1))
+        short = submit(scheduler, [_text(1, marker=2)])
+        for _ in range(5):  # turns of the loop in which a worker not holding would take it
+            await asyncio.sleep(0)
+        assert scheduler.queued == 1
+        rest = submit(scheduler, [_text(1, marker=3) for _ in range(7)])  # 8 tokens: half
+        await eventually(lambda: scheduler.queued == 0)
+        model.gate.set()
+        await asyncio.gather(running, short, rest)
+        assert sorted(model.markers[1]) == [2, 3, 3, 3, 3, 3, 3, 3]
+        idle = submit(scheduler, [_text(1, marker=4)])
+        await idle  # nothing running: no wait (the hold is 5 s)
+        assert model.markers[-1] == [4]
+    finally:
+        await scheduler.aclose()

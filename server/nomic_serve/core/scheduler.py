@@ -59,6 +59,7 @@ class BatchLimits:
     max_batch_tokens: int  # padded tokens per batch: longest x count
     max_padding_ratio: float = 1.5  # padded tokens / real tokens a batch may reach
     batch_wait_s: float = 0.0  # optional pause to let a batch fill; 0: cut at once
+    hold_s: float = HOLD_S  # a free worker's wait for a fuller batch while another runs
 
 
 @dataclass(eq=False)
@@ -265,14 +266,15 @@ class TextScheduler:
         return (
             self.limits.batched
             and self.limits.workers > 1
+            and self.limits.hold_s > 0
             and self._running > 0
             and 0 < self._live_tokens < self.limits.max_batch_tokens // 2
         )
 
     async def _hold(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Waits up to HOLD_S, until the queue holds half a batch's tokens or a running batch
-        ends, whichever comes first."""
-        deadline = loop.time() + HOLD_S
+        """Waits up to `hold_s`, until the queue holds half a batch's tokens or a running
+        batch ends, whichever comes first."""
+        deadline = loop.time() + self.limits.hold_s
         while self._should_hold() and (remaining := deadline - loop.time()) > 0:
             self._wake.clear()
             with contextlib.suppress(asyncio.TimeoutError):
