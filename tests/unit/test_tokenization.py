@@ -30,6 +30,18 @@ def test_a_text_that_may_not_be_cut_keeps_every_token_and_its_count(tiny_model) 
     )
 
 
+def test_holding_the_gil_encodes_exactly_as_encode_batch(tiny_model) -> None:
+    """The inline path (short texts, GIL held) and the pool's path give the same tokens,
+    truncation included."""
+    tokenizer = TextTokenizer(tiny_model.tokenizer, max_tokens=64)
+    texts, may_cut = ["hello world", LONG, LONG], [True, True, False]
+    held = tokenizer.encode(texts, may_cut, hold_gil=True)
+    released = tokenizer.encode(texts, may_cut)
+    for a, b in zip(held, released, strict=True):
+        np.testing.assert_array_equal(a.ids, b.ids)
+        assert (a.tokens, a.untruncated_tokens) == (b.tokens, b.untruncated_tokens)
+
+
 def test_pad_batch_right_pads_with_mask(tiny_model) -> None:
     tokenizer = TextTokenizer(tiny_model.tokenizer, max_tokens=64)
     items = tokenizer.encode(["hello", "hello world the cat"], [True, True])

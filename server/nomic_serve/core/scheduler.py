@@ -249,7 +249,8 @@ class TextScheduler:
                 continue
             finally:
                 self._running -= 1
-                self._wake.set()  # a worker holding for more texts need not wait any longer
+                if self._live:  # a worker holding for more of them need not wait any longer
+                    self._wake.set()
             elapsed = time.perf_counter() - started
             self._item_seconds = 0.8 * self._item_seconds + 0.2 * elapsed / len(batch)
             for entry, vector in zip(batch, pooled, strict=True):

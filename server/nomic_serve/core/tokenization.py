@@ -11,13 +11,7 @@ from tokenizers import Tokenizer
 from ..errors import ConfigError
 from .types import TokenizedText
 
-__all__ = ["GIL_HELD_CHARS", "TextTokenizer", "pad_batch"]
-
-# Up to this many characters in one call, texts are encoded with the GIL held (tens of
-# microseconds). `encode_batch` releases the GIL and must take it back afterwards: on a busy
-# server that wait, behind the inference threads, cost more than the encoding (a generated
-# 2-layer model at c32: 1,351 -> 1,600-1,744 requests/s once short texts kept the GIL).
-GIL_HELD_CHARS = 2000
+__all__ = ["TextTokenizer", "pad_batch"]
 
 
 class TextTokenizer:
@@ -45,14 +39,18 @@ class TextTokenizer:
         pad_id = whole.token_to_id("[PAD]")
         self.pad_id = 0 if pad_id is None else pad_id
 
-    def encode(self, texts: Sequence[str], may_cut: Sequence[bool]) -> list[TokenizedText]:
+    def encode(
+        self, texts: Sequence[str], may_cut: Sequence[bool], *, hold_gil: bool = False
+    ) -> list[TokenizedText]:
         """Encodes every text; one over the limit is cut to it only where `may_cut` says so
         (the caller refuses the others, naming them in its own terms).
 
-        Longer inputs use `encode_batch`, which releases the GIL while it works (`encode`
-        holds it: a 10 MB text held every other thread for seconds).
+        The first pass uses `encode_batch`, which releases the GIL while it works (`encode`
+        holds it: a 10 MB text held every other thread for seconds), unless the caller knows
+        the texts are short (`hold_gil`): then releasing the GIL and waiting to take it back
+        costs more than the encoding.
         """
-        if sum(map(len, texts)) <= GIL_HELD_CHARS:
+        if hold_gil:
             encodings = [self._whole.encode(text, add_special_tokens=True) for text in texts]
         else:
             encodings = self._whole.encode_batch(list(texts), add_special_tokens=True)
