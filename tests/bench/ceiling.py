@@ -30,7 +30,7 @@ import grpc
 
 from nomic_serve_stubs.v1 import embedding_service_pb2_grpc as rpc
 
-from .throughput_load import BenchServer, CpuMeter, Outcome, embed_call, run_unary
+from .throughput_load import BenchServer, CpuMeter, Outcome, embed_call, p99, run_unary
 from .throughput_models import DEFAULT_CACHE, InProcess, TextMaker, prepare
 
 CHANNELS = 8
@@ -137,12 +137,11 @@ def report(rows: list[CeilingRow], in_process: tuple[float, float]) -> str:
         "|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for row in rows:
-        latencies = sorted(row.outcome.latencies_ms) or [float("nan")]
-        p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+        latencies = row.outcome.latencies_ms or [float("nan")]
         met = "ok" if row.rate >= TARGET_RATE else "MISS"
         lines.append(
             f"| {row.scenario.name} | {row.outcome.texts} | {sum(row.outcome.errors.values())} "
-            f"| {row.rate:.0f} | {statistics.median(latencies):.2f} | {p99:.2f} | "
+            f"| {row.rate:.0f} | {statistics.median(latencies):.2f} | {p99(latencies):.2f} | "
             f"{'/'.join(f'{v:.0f}' for v in row.cpu)} | {row.rate / first:.2f} | "
             f">= {TARGET_RATE:,.0f}/s: {met} |"
         )

@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +38,16 @@ import grpc
 from nomic_serve_stubs.v1 import embedding_service_pb2_grpc as rpc
 
 from ..support.processes import EnvoyProcess, ServerProcess, free_port
-from .throughput_load import CpuMeter, Outcome, RssSampler, embed_call, rss_mb, run_unary
+from .throughput_load import (
+    CpuMeter,
+    Outcome,
+    RssSampler,
+    embed_call,
+    p99,
+    process_cpu_s,
+    rss_mb,
+    run_unary,
+)
 from .throughput_models import DEFAULT_CACHE, SERVER_CACHE, InProcess, TextMaker, prepare
 
 INFINITY_VENV = DEFAULT_CACHE / "infinity-venv"
@@ -105,7 +115,7 @@ def _measure(
     name: str, concurrency: int, pids: Callable[[], list[int]], load: Awaitable[Outcome]
 ) -> PeerRow:
     def cpu_s() -> float:
-        return sum(_cpu_s(pid) for pid in pids())
+        return sum(process_cpu_s(pid) for pid in pids())
 
     meter = CpuMeter(cpu_s)
     with RssSampler(pids()[0]) as rss:
@@ -117,14 +127,6 @@ def _measure(
               f"{outcome.first_error[:200]}")  # fmt: skip
     print(f"  {name} c{concurrency}: {row.rate:.1f} texts/s, p50 {row.p50:.2f} ms", flush=True)
     return row
-
-
-def _cpu_s(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _ours(folder: Path, maker: TextMaker, levels: list[int], seconds: float) -> list[PeerRow]:
@@ -193,8 +195,6 @@ def _infinity(
 
 
 def _wait_http(url: str, proc: subprocess.Popen, timeout: float) -> bool:
-    import urllib.request
-
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and proc.poll() is None:
         try:
@@ -241,8 +241,6 @@ def report(rows: list[PeerRow], limit: float, missing: str) -> str:
     by = {(row.name.split()[0] + (" REST" if "REST" in row.name else ""), row.concurrency): row
           for row in rows}  # fmt: skip
     for row in rows:
-        latencies = sorted(row.outcome.latencies_ms) or [float("nan")]
-        p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
         checks = []
         grpc_row = by.get(("nomic-serve", row.concurrency))
         infinity = by.get(("infinity-emb", row.concurrency))
@@ -256,7 +254,8 @@ def report(rows: list[PeerRow], limit: float, missing: str) -> str:
                 checks.append((f"{ratio:.2f}x infinity, >= {VS_INFINITY}", ratio >= VS_INFINITY))
         verdict = "; ".join(f"{text}: {'ok' if met else 'MISS'}" for text, met in checks)
         lines.append(
-            f"| {row.name} | {row.concurrency} | {row.rate:.1f} | {row.p50:.2f} | {p99:.2f} | "
+            f"| {row.name} | {row.concurrency} | {row.rate:.1f} | {row.p50:.2f} | "
+            f"{p99(row.outcome.latencies_ms):.2f} | "
             f"{'/'.join(f'{v:.0f}' for v in row.cpu)} | {row.peak_rss_mb:.0f} | "
             f"{row.rate / limit:.2f} | {verdict} |"
         )

@@ -51,6 +51,7 @@ from .throughput_load import (
     cpu_list,
     embed_call,
     embed_list_call,
+    p99,
     run_stream,
     run_unary,
 )
@@ -570,11 +571,11 @@ def _target(report: ModelReport, row: Row) -> str:
     if name.startswith("lone Embed") and row.outcome.latencies_ms:
         idle = next((r for r in report.rows if r.workload == "Embed short c1"), None)
         if idle is not None and idle.outcome.latencies_ms:
-            p99, idle_p50 = (
-                _p99(row.outcome.latencies_ms),
+            slowest, idle_p50 = (
+                p99(row.outcome.latencies_ms),
                 statistics.median(idle.outcome.latencies_ms),
             )
-            checks.append((f"p99 {p99 / idle_p50:.1f}x the idle p50 (not a target)", True))
+            checks.append((f"p99 {slowest / idle_p50:.1f}x the idle p50 (not a target)", True))
     verdict = "; ".join(f"{text}: {'ok' if met else 'MISS'}" for text, met in checks)
     if row.cpu[2] > NOISY_OTHER_PERCENT:
         verdict += f" [machine busy: {row.cpu[2]:.0f}% of a core used by others; rerun]"
@@ -592,25 +593,19 @@ def _ratios(report: ModelReport, row: Row) -> tuple[float, float]:
 def _format_row(report: ModelReport, row: Row) -> str:
     latencies = row.outcome.latencies_ms
     p50 = statistics.median(latencies) if latencies else math.nan
-    p99 = _p99(latencies)
+    slowest = p99(latencies)
     limit, orig = _ratios(report, row)
     errors = sum(row.outcome.errors.values())
     error_note = f" ({row.outcome.first_error[:80]})" if errors else ""
     return (
         f"| {row.workload}{error_note} | {row.outcome.texts} | {errors} | {row.texts_per_s:.1f} | "
-        f"{p50:.1f} | {p99:.1f} | {row.peak_rss_mb:.0f} | "
+        f"{p50:.1f} | {slowest:.1f} | {row.peak_rss_mb:.0f} | "
         f"{_cpu(row)} | {limit:.2f} | {orig:.2f} | {row.target} |"
     )
 
 
 def _cpu(row: Row) -> str:
     return "/".join(f"{value:.0f}" for value in row.cpu)
-
-
-def _p99(samples: list[float]) -> float:
-    if len(samples) < 2:
-        return samples[0] if samples else math.nan
-    return statistics.quantiles(samples, n=100, method="inclusive")[98]
 
 
 def _print_summary(reports: list[ModelReport], elapsed: float) -> None:
@@ -629,7 +624,7 @@ def _print_summary(reports: list[ModelReport], elapsed: float) -> None:
             print(
                 f"| {report.model.key} | {row.workload} | {row.texts_per_s:.1f} | "
                 f"{statistics.median(latencies) if latencies else math.nan:.1f} | "
-                f"{_p99(latencies):.1f} | {row.peak_rss_mb:.0f} | {_cpu(row)} | {limit:.2f} | "
+                f"{p99(latencies):.1f} | {row.peak_rss_mb:.0f} | {_cpu(row)} | {limit:.2f} | "
                 f"{orig:.2f} | {row.target} |"
             )
     for report in reports:

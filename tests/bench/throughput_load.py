@@ -12,6 +12,7 @@ import math
 import os
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import threading
@@ -147,14 +148,7 @@ class BenchServer:
 
     def cpu_s(self) -> float:
         """User + system CPU seconds of the server (all its threads and processes) so far."""
-        total = 0.0
-        for pid in self.pids():
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                return float("nan")
-            total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-        return total
+        return sum(process_cpu_s(pid) for pid in self.pids())
 
     def cpus(self) -> str:
         try:
@@ -201,6 +195,23 @@ class CpuMeter:
             return math.nan, math.nan, math.nan
         others = max(busy - server - client, 0.0)
         return 100 * server / wall, 100 * client / wall, 100 * others / wall
+
+
+def process_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of one process (all its threads) so far; NaN once it is
+    gone, so a figure taken across its death reads as unknown, not as zero."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def p99(samples: list[float]) -> float:
+    """The 99th percentile (the one sample when there is one, NaN when there is none)."""
+    if len(samples) < 2:
+        return samples[0] if samples else math.nan
+    return statistics.quantiles(samples, n=100, method="inclusive")[98]
 
 
 def rss_mb(pid: int) -> float:
