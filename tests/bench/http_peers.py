@@ -88,27 +88,33 @@ def _http_call(
     return call
 
 
+async def _warm_then_measure(
+    call: Callable[[], Awaitable[int]], concurrency: int, seconds: float
+) -> Outcome:
+    """A few requests per loop first (connections opened, pools started), then the load."""
+    await run_unary(call, concurrency=concurrency, count=concurrency * 4, seconds=60,
+                    alive=lambda: True)  # fmt: skip
+    return await run_unary(
+        call, concurrency=concurrency, count=10**9, seconds=seconds, alive=lambda: True
+    )
+
+
 async def _http_load(
     url: str, model: str, texts: Iterator[str], concurrency: int, seconds: float
 ) -> Outcome:
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector) as session:
-        call = _http_call(session, url, model, texts)
-        await run_unary(call, concurrency=concurrency, count=concurrency * 4, seconds=60,
-                        alive=lambda: True)  # fmt: skip
-        return await run_unary(
-            call, concurrency=concurrency, count=10**9, seconds=seconds, alive=lambda: True
+        return await _warm_then_measure(
+            _http_call(session, url, model, texts), concurrency, seconds
         )
 
 
-async def _grpc_load(address: str, texts: Iterator[str], concurrency: int, seconds: float):
+async def _grpc_load(
+    address: str, texts: Iterator[str], concurrency: int, seconds: float
+) -> Outcome:
     async with grpc.aio.insecure_channel(address) as channel:
         call = embed_call(rpc.EmbeddingServiceStub(channel), texts)
-        await run_unary(call, concurrency=concurrency, count=concurrency * 4, seconds=60,
-                        alive=lambda: True)  # fmt: skip
-        return await run_unary(
-            call, concurrency=concurrency, count=10**9, seconds=seconds, alive=lambda: True
-        )
+        return await _warm_then_measure(call, concurrency, seconds)
 
 
 def _measure(
