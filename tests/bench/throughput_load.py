@@ -29,6 +29,7 @@ from nomic_serve.config import ENVIRONMENT
 from nomic_serve_stubs.v1 import embedding_service_pb2 as pb
 from nomic_serve_stubs.v1 import embedding_service_pb2_grpc as rpc
 
+from ..support.processes import child_pids
 from .throughput_models import SERVER_CACHE
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -137,11 +138,7 @@ class BenchServer:
 
     def pids(self) -> list[int]:
         """The server and its children (SERVER_PROCESSES > 1 runs a supervisor and them)."""
-        try:
-            children = Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text().split()
-        except OSError:
-            children = []
-        return [self.pid, *map(int, children)]
+        return [self.pid, *child_pids(self.pid)]
 
     def rss_mb(self) -> float:
         return sum(rss_mb(pid) for pid in self.pids())

@@ -19,7 +19,7 @@ from nomic_serve_stubs.v1 import embedding_service_pb2 as pb
 from nomic_serve_stubs.v1 import embedding_service_pb2_grpc as rpc
 
 from ..support.models import TextModelDir
-from ..support.processes import ServerProcess, free_port
+from ..support.processes import ServerProcess, child_pids, free_port
 from ..support.waiting import eventually_sync
 
 pytestmark = pytest.mark.e2e
@@ -39,8 +39,7 @@ def supervised(tmp_path: Path, tiny_model: TextModelDir) -> Iterator[ServerProce
 
 
 def _children(process: ServerProcess) -> list[int]:
-    path = Path(f"/proc/{process.proc.pid}/task/{process.proc.pid}/children")
-    return [int(pid) for pid in path.read_text().split()] if path.exists() else []
+    return child_pids(process.proc.pid)
 
 
 def _listeners(process: ServerProcess) -> set[int]:

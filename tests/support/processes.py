@@ -25,6 +25,15 @@ BIN = Path(sys.executable).parent
 GRPCURL = str(BIN / "grpcurl")
 
 
+def child_pids(pid: int) -> list[int]:
+    """The processes `pid` started and has not reaped (none once it is gone)."""
+    try:
+        listed = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(child) for child in listed.split()]
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
