@@ -9,9 +9,12 @@ PY := $(BIN)/python
 NO_DEPS := server/requirements-no-deps.txt
 RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
+# The TypeScript client's dependencies, exactly as its lock file pins them.
+NODE_DIR := clients/node
+NODE_STAMP := $(NODE_DIR)/node_modules/.npm-ci-stamp
 
 .PHONY: run test test-fast lint proto proto-check breaking models models-all bench bench-small \
-	bench-peers profile scale-demo image image-gpu image-rest image-gpu-rest system-deps clean
+	bench-peers profile scale-demo test-models test-models-gpu image image-gpu image-rest image-gpu-rest system-deps clean
 
 run: $(RUN_STAMP)
 	$(BIN)/nomic-serve-stack
@@ -30,8 +33,10 @@ lint: $(DEV_STAMP)
 	$(BIN)/mypy
 	$(BIN)/buf lint
 
-proto: $(DEV_STAMP)
+# The Python stubs, descriptor set and OpenAPI document, and the TypeScript client's types.
+proto: $(DEV_STAMP) $(NODE_STAMP)
 	$(PY) proto/generate.py
+	cd $(NODE_DIR) && npm run --silent generate
 
 proto-check: $(DEV_STAMP)
 	$(PY) proto/generate.py --check
@@ -103,10 +108,20 @@ models: $(RUN_STAMP)
 models-all: $(RUN_STAMP)
 	$(BIN)/nomic-serve-download --set all
 
+# The original's comparison of the text model variants in models/txt (`make models-all`):
+# one server per variant in turn, each against the fp32 model.onnx; a markdown table on
+# stdout, the figures in models/txt/comparison.json. COMPARE_ARGS="--texts FILE" adds texts.
+test-models: $(RUN_STAMP)
+	$(BIN)/nomic-serve-compare $(COMPARE_ARGS)
+
+test-models-gpu: $(RUN_STAMP)
+	USE_GPU=1 $(BIN)/nomic-serve-compare $(COMPARE_ARGS)
+
 # Tools the tests run for real: exiftool (ImageStats is checked against it), Chromium (the
 # /docs browser test), readelf (the gpu extra's libraries are checked against what ONNX
 # Runtime's CUDA provider links to), podman, runc and debootstrap (the image is built and
-# run, Compose and `podman kube play` brought up) and systemd-analyze (the units verified).
+# run, Compose and `podman kube play` brought up), systemd-analyze (the units verified) and
+# Node.js with npm (the TypeScript client in clients/node is built and run against a server).
 # Installed with apt when missing; root is needed for that, as on CI.
 system-deps:
 	@missing=""; \
@@ -117,6 +132,9 @@ system-deps:
 	command -v runc >/dev/null || missing="$$missing runc"; \
 	command -v debootstrap >/dev/null || missing="$$missing debootstrap"; \
 	command -v systemd-analyze >/dev/null || missing="$$missing systemd"; \
+	command -v prometheus >/dev/null || missing="$$missing prometheus"; \
+	command -v node >/dev/null || missing="$$missing nodejs"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
@@ -132,9 +150,14 @@ $(RUN_STAMP): $(VENV)/bin/pip pyproject.toml clients/stubs/pyproject.toml $(NO_D
 	$(BIN)/pip install --quiet -e clients/stubs -e '.[rest]'
 	touch $@
 
-$(DEV_STAMP): $(RUN_STAMP)
-	$(BIN)/pip install --quiet -e clients/stubs -e '.[dev]'
+$(NODE_STAMP): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
+	cd $(NODE_DIR) && npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+$(DEV_STAMP): $(RUN_STAMP) clients/python/pyproject.toml
+	$(BIN)/pip install --quiet -e clients/stubs -e '.[dev]' -e 'clients/python[all]'
 	touch $@
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info server/*.egg-info clients/stubs/*.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info server/*.egg-info clients/stubs/*.egg-info \
+		clients/python/*.egg-info $(NODE_DIR)/node_modules $(NODE_DIR)/dist

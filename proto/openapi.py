@@ -119,6 +119,10 @@ _EXAMPLES: dict[str, dict[str, Any]] = {
     "ImageEmbedListRequest": {"contents": [_PNG]},
     "ImageStatsRequest": {"content": _PNG, "averaging_method": "geometric"},
     "CreateEmbeddingsRequest": {"input": ["Hello world"], "model": "nomic-embed-text-v1.5"},
+    "SimilarityRequest": {
+        "query": {"text": "a small red square"},
+        "candidates": [{"text": "a red box"}, {"text": "a blue sky"}, {"image": _PNG}],
+    },
 }
 
 _P = TypeVar("_P", descriptor_pb2.DescriptorProto, descriptor_pb2.ServiceDescriptorProto)
@@ -243,6 +247,8 @@ def _paths(
             if rule.body:
                 item[verb]["requestBody"] = _request_body(_simple(request.name))
                 requests.append(request.name)
+            elif request.proto.field:
+                item[verb]["parameters"] = _query_parameters(request, messages)
             item[verb]["responses"] = _responses(response)
             responses.append(response.name)
     return paths, requests, responses
@@ -253,13 +259,32 @@ def _slug(path: str) -> str:
 
 
 def _check_rule(operation_id: str, verb: str, path: str, body: str, request: _Element[Any]) -> None:
-    """Path variables and query parameters are not documented: refuse rules that need them."""
+    """Path variables are not documented, and a rule without body can only carry scalar
+    fields (query parameters): refuse rules that need more."""
     supported = verb in _VERBS and "{" not in path
-    if not (supported and (body == "*" or (not body and not request.proto.field))):
+    scalars = all(field.type in _SCALARS for field in request.proto.field)
+    if not (supported and (body == "*" or (not body and scalars))):
         raise ValueError(
             f'{operation_id}: only `body: "*"` rules, or rules without body for messages '
-            "without fields, on paths without variables can be documented"
+            "of scalar fields (query parameters), on paths without variables can be documented"
         )
+
+
+def _query_parameters(
+    request: _Element[Any], messages: dict[str, _Element[Any]]
+) -> list[dict[str, Any]]:
+    """The request's fields as the transcoder reads them from the query string (a repeated
+    field as the parameter repeated: `?dims=64&dims=128`)."""
+    return [
+        {
+            "name": field.name,
+            "in": "query",
+            "description": _field_description(request, k),
+            "schema": _field_schema(field, f"{request.name}.{field.name}", messages),
+            **({"style": "form", "explode": True} if field.label == _F.LABEL_REPEATED else {}),
+        }
+        for k, field in enumerate(request.proto.field)
+    ]
 
 
 def _operation(operation_id: str, description: str, verb: str, path: str) -> dict[str, Any]:

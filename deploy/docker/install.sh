@@ -38,7 +38,8 @@ $pip install --no-deps /src/clients/stubs /src
 export PATH="$venv/bin:$PATH"
 
 # Models: the official files when asked, then one start that converts the embedded model into
-# the seed cache (it doubles as a smoke test of the environment just built).
+# the seed cache and calibrates its int8 ranges there (it doubles as a smoke test of the
+# environment just built).
 mkdir -p /models /opt/nomic-serve
 ln -sfn /models /opt/nomic-serve/models
 if [ "${NOMIC_MODELS:-0}" = 1 ]; then nomic-serve-download --set default --dest-root /opt/nomic-serve; fi

@@ -78,6 +78,7 @@ async def _until_stopped(app: App, delay_s: float) -> None:
         task.add_done_callback(draining.discard)
 
     loop.add_signal_handler(signal.SIGUSR1, on_usr1)
+    loop.add_signal_handler(signal.SIGHUP, app.keys.reload)  # API_KEYS_FILE, rotated
     loop.add_signal_handler(signal.SIGTERM, on_term)
 
     def on_int() -> None:
@@ -111,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.from_env()
         if args.process is not None:
             follow_parent(args.process.parent)
+            settings = args.process.own_settings(settings)
             cores = pin_to_share(args.process)
             configure_logging(settings.log_level, {"server_process": str(args.process)})
             log.info("server process", extra={"cores": cores})
@@ -127,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
 
 async def prepare(settings: Settings) -> None:
     """Everything a start builds, on a free loopback port, then a stop."""
-    local = dataclasses.replace(settings, grpc_host="127.0.0.1", shutdown_delay_s=0)
+    local = dataclasses.replace(settings, grpc_host="127.0.0.1", shutdown_delay_s=0, metrics_port=0)
     async with running_app(local, port=0) as app:
         log.info(
             "prepared",

@@ -16,17 +16,27 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import TypeVar
 
+from . import tracing
+from .api.auth import ApiKeys
 from .api.server import RunningServer, start_server
 from .api.servicer import EmbeddingServicer
 from .config import Settings
 from .core.admission import DecodeBudget, ImageAdmission
+from .core.calibration import calibrate
 from .core.image_engine import ImageDecoder, ImageEngine, ImageLimits
 from .core.inference import optimized_graph_cache
 from .core.workpool import WorkPool, lower_priority, name_thread, shorten_gil_turns
-from .errors import ModelMissing
+from .errors import InferenceFailed, ModelMissing
 from .fetch import ImageFetcher
 from .intake import ImageIntake
-from .memory import IdleTrimmer, release_free_memory, tune_allocator
+from .memory import (
+    IdleTrimmer,
+    freeze_startup_heap,
+    release_free_memory,
+    thaw_startup_heap,
+    tune_allocator,
+)
+from .metrics import Metrics, MetricsServer, ModelRow, serve_metrics
 from .models.loader import (
     LoadedTextModel,
     load_text_model,
@@ -53,6 +63,9 @@ class App:
     image: ImageEngine | None
     servicer: EmbeddingServicer
     server: RunningServer
+    metrics: Metrics
+    metrics_server: MetricsServer | None  # None when METRICS_PORT is 0
+    keys: ApiKeys  # reloaded on SIGHUP (see __main__)
 
     @property
     def port(self) -> int:
@@ -64,7 +77,10 @@ async def running_app(settings: Settings, *, port: int | None = None) -> AsyncIt
     """Builds and starts everything (on `port`, default GRPC_PORT; 0 picks a free one)."""
     tune_allocator()
     shorten_gil_turns()
+    keys = ApiKeys(settings.api_keys, settings.api_keys_file)  # a bad file fails first
     async with AsyncExitStack() as stack:
+        tracing.configure(settings)
+        stack.callback(tracing.shutdown)  # last out: the spans of the final requests go too
         # Threads that mostly hold the GIL keep the loop's priority: lowering theirs would only
         # make the loop wait longer for the GIL. Inference threads, which release it, get
         # WORKER_NICE (see the loader).
@@ -82,11 +98,30 @@ async def running_app(settings: Settings, *, port: int | None = None) -> AsyncIt
         # ONNX Runtime's threads are started by the thread that creates a session and inherit
         # its priority: sessions are created on a thread running at WORKER_NICE.
         text = image = None
+        calibration, calibration_missing = None, ""
         if text_files is not None:
             text = await _lowered(
                 nice, "ort-text", load_text_model, text_files, settings, tokenize, optimized
             )
             stack.push_async_callback(text.engine.aclose)
+            try:
+                calibration = await asyncio.to_thread(
+                    calibrate,
+                    text.engine,
+                    text.files.model,
+                    text.files.tokenizer,
+                    settings.cache_dir,
+                    settings.cache_seed_dir,
+                    settings.quant_ranges,
+                )
+            except InferenceFailed as exc:
+                # A model that fails on a calibration sentence (one whose real limits are
+                # not the profile's) still serves; only int8/uint8 are refused, saying why.
+                calibration_missing = (
+                    f"int8 and uint8 are unavailable: the calibration failed at start-up "
+                    f"({exc}); see the server log"
+                )
+                log.error(calibration_missing)
         if vision_file is not None:
             image = await _lowered(
                 nice, "ort-vision", load_vision_model, vision_file, settings, optimized
@@ -101,6 +136,8 @@ async def running_app(settings: Settings, *, port: int | None = None) -> AsyncIt
             settings=settings,
             text=text,
             text_missing=text_missing,
+            calibration=calibration,
+            calibration_missing=calibration_missing,
             image=image,
             image_missing=image_missing,
             decoder=ImageDecoder(
@@ -122,7 +159,17 @@ async def running_app(settings: Settings, *, port: int | None = None) -> AsyncIt
             admission=ImageAdmission(settings.image_max_pending, settings.image_max_pending_bytes),
             parse_pool=parse,
         )
+        metrics = Metrics()
+        metrics.watch_models(_model_rows(text, image))
+        if text is not None:
+            metrics.watch_text(text.engine)
+        metrics_server = None
+        if settings.metrics_port:
+            metrics_server = serve_metrics(metrics, settings.metrics_host, settings.metrics_port)
+            stack.callback(metrics_server.close)
         release_free_memory()  # the models' scratch memory, before any request needs the loop
+        freeze_startup_heap()
+        stack.callback(thaw_startup_heap)
         trimmer = IdleTrimmer()
         stack.callback(trimmer.close)
         server = await start_server(
@@ -132,10 +179,29 @@ async def running_app(settings: Settings, *, port: int | None = None) -> AsyncIt
             vision_ready=image is not None,
             parse_pool=parse,
             activity=trimmer,
+            metrics=metrics,
+            keys=keys,
             port=port,
         )
         stack.push_async_callback(server.stop, settings.shutdown_grace_s)
-        yield App(settings, text, image, servicer, server)
+        yield App(settings, text, image, servicer, server, metrics, metrics_server, keys)
+
+
+def _model_rows(text: LoadedTextModel | None, image: ImageEngine | None) -> list[ModelRow]:
+    """What `nomic_serve_model_info` says: each model, its provider in use, its batching."""
+    rows = []
+    if text is not None:
+        engine = text.engine
+        rows.append(
+            ModelRow("text", engine.profile.name, engine.session.providers[0],
+                     engine.session.mode.name)
+        )  # fmt: skip
+    if image is not None:
+        rows.append(
+            ModelRow("vision", image.profile.name, image.session.providers[0],
+                     image.session.mode.name)
+        )  # fmt: skip
+    return rows
 
 
 async def _lowered(nice: int, name: str, build: Callable[..., T], *args: object) -> T:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
@@ -26,6 +26,7 @@ DISABLED = "none"  # TXT_MODEL=none / IMG_MODEL=none: serve without that model
 PREFIX_NAMES = ("search_query", "search_document", "clustering", "classification", "none")
 AVERAGING_METHODS = ("arithmetic", "geometric")
 POOLING_METHODS = ("mean", "cls")
+OTLP_PROTOCOLS = ("grpc", "http/protobuf")
 
 # Variable name -> one-line description; the README table is checked against these keys.
 ENVIRONMENT = {
@@ -48,6 +49,7 @@ ENVIRONMENT = {
     "TXT_LAYER_NORM": "override the Matryoshka layer norm",
     "CACHE_DIR": "where the embedded model is converted and cached",
     "CACHE_SEED_DIR": "read-only cache filled at build time, looked up before CACHE_DIR",
+    "QUANT_RANGES": "JSON file of int8/uint8 calibration ranges (default: built-in corpus)",
     "INFO_SHOW_PATHS": "Info shows resolved model paths, not only the configured ones",
     "INTRA_OP_THREADS": "ONNX Runtime threads per inference",
     "INFERENCE_WORKERS": "inferences run at once",
@@ -88,7 +90,29 @@ ENVIRONMENT = {
     "REST_TIMEOUT_S": "REST timeout of the text routes",
     "REST_IMAGE_TIMEOUT_S": "REST timeout of the image routes",
     "ENVOY_ADMIN_PORT": "Envoy admin port, on 127.0.0.1",
+    "RATE_LIMIT_RPS": "Envoy's requests per second per route (0: no limit)",
+    "RATE_LIMIT_BURST": "requests a route may take at once above RATE_LIMIT_RPS (0: one second's)",
+    "METRICS_PORT": "Prometheus /metrics port (0: off)",
+    "METRICS_HOST": "address the metrics port binds",
+    "REST_METRICS": "the Envoy sidecar also serves /metrics on the REST port",
+    "TLS_CERT": "PEM certificate chain: the gRPC port serves TLS",
+    "TLS_KEY": "PEM private key of TLS_CERT",
+    "TLS_CLIENT_CA": "PEM CA bundle: clients must present a certificate it signed (mTLS)",
+    "TLS_UPSTREAM_CA": "PEM CA bundle Envoy verifies the server's certificate chain with",
+    "HEALTH_PORT": "plaintext port serving only the standard gRPC health service (0: off)",
+    "OTEL_EXPORTER_OTLP_ENDPOINT": "OTLP collector: traces are exported when set",
+    "OTEL_EXPORTER_OTLP_PROTOCOL": "OTLP transport: grpc or http/protobuf",
+    "OTEL_SERVICE_NAME": "service.name of the exported spans",
+    "OTEL_SDK_DISABLED": "true: no traces even with an endpoint set",
+    "API_KEYS": "API keys accepted, comma-separated (unset: no key needed)",
+    "API_KEYS_FILE": "file of API keys, one per line, re-read on SIGHUP",
+    "API_KEYS_OPEN": "methods that need no key: health, reflection, none",
+    "API_KEY_RATE_LIMIT_RPS": "calls a second each API key may make, per process (0: no limit)",
+    "API_KEY_RATE_LIMIT_BURST": "calls a key may make at once (0: one second's worth)",
 }
+
+# Variables whose values never appear in a message or a log line.
+SECRETS = frozenset({"API_KEYS"})
 
 T = TypeVar("T")
 N = TypeVar("N", int, float)
@@ -119,6 +143,7 @@ class Settings:
     txt_layer_norm: bool | None = None
     cache_dir: Path = DEFAULT_CACHE_DIR
     cache_seed_dir: Path | None = None
+    quant_ranges: Path | None = None
     info_show_paths: bool = False
     intra_op_threads: int = 0  # 0: by mode (every core batched, cores / workers isolated)
     inference_workers: int = 0  # 0: by the graph's mode (1 batched, one per core isolated)
@@ -159,6 +184,24 @@ class Settings:
     rest_timeout_s: float = 30.0
     rest_image_timeout_s: float = 60.0
     envoy_admin_port: int = 9901
+    rate_limit_rps: int = 0
+    rate_limit_burst: int = 0
+    metrics_port: int = 9000
+    metrics_host: str = "0.0.0.0"
+    rest_metrics: bool = False
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    tls_client_ca: Path | None = None
+    tls_upstream_ca: Path | None = None
+    health_port: int = 0
+    otel_endpoint: str | None = None  # None: no traces
+    otel_protocol: str = "http/protobuf"
+    otel_service_name: str = "nomic-serve"
+    api_keys: tuple[str, ...] = field(default=(), repr=False)  # secrets: never printed
+    api_keys_file: Path | None = None
+    api_keys_open: tuple[str, ...] = ("health", "reflection")
+    api_key_rate_limit_rps: float = 0.0
+    api_key_rate_limit_burst: int = 0
 
     def __post_init__(self) -> None:
         if self.max_list_inputs > self.max_pending_items:
@@ -217,6 +260,7 @@ class Settings:
             txt_layer_norm=env.get("TXT_LAYER_NORM", _flag, None),
             cache_dir=env.get("CACHE_DIR", Path, DEFAULT_CACHE_DIR),
             cache_seed_dir=env.get("CACHE_SEED_DIR", Path, None),
+            quant_ranges=env.get("QUANT_RANGES", Path, None),
             info_show_paths=env.get("INFO_SHOW_PATHS", _flag, cls.info_show_paths),
             intra_op_threads=env.get("INTRA_OP_THREADS", _non_negative_int, cls.intra_op_threads),
             inference_workers=env.get(
@@ -277,6 +321,34 @@ class Settings:
                 "REST_IMAGE_TIMEOUT_S", _positive_float, cls.rest_image_timeout_s
             ),
             envoy_admin_port=env.get("ENVOY_ADMIN_PORT", _port, cls.envoy_admin_port),
+            rate_limit_rps=env.get("RATE_LIMIT_RPS", _non_negative_int, cls.rate_limit_rps),
+            rate_limit_burst=env.get("RATE_LIMIT_BURST", _non_negative_int, cls.rate_limit_burst),
+            metrics_port=env.get("METRICS_PORT", _port, cls.metrics_port),
+            metrics_host=env.get("METRICS_HOST", str, cls.metrics_host),
+            rest_metrics=env.get("REST_METRICS", _flag, cls.rest_metrics),
+            tls_cert=env.get("TLS_CERT", Path, None),
+            tls_key=env.get("TLS_KEY", Path, None),
+            tls_client_ca=env.get("TLS_CLIENT_CA", Path, None),
+            tls_upstream_ca=env.get("TLS_UPSTREAM_CA", Path, None),
+            health_port=env.get("HEALTH_PORT", _port, cls.health_port),
+            otel_endpoint=(
+                None
+                if env.get("OTEL_SDK_DISABLED", _flag, False)
+                else env.get("OTEL_EXPORTER_OTLP_ENDPOINT", str, None)
+            ),
+            otel_protocol=env.get(
+                "OTEL_EXPORTER_OTLP_PROTOCOL", _choice(OTLP_PROTOCOLS), cls.otel_protocol
+            ),
+            otel_service_name=env.get("OTEL_SERVICE_NAME", str, cls.otel_service_name),
+            api_keys=env.get("API_KEYS", _keys, ()),
+            api_keys_file=env.get("API_KEYS_FILE", Path, None),
+            api_keys_open=env.get("API_KEYS_OPEN", _open_groups, cls.api_keys_open),
+            api_key_rate_limit_rps=env.get(
+                "API_KEY_RATE_LIMIT_RPS", _non_negative_float, cls.api_key_rate_limit_rps
+            ),
+            api_key_rate_limit_burst=env.get(
+                "API_KEY_RATE_LIMIT_BURST", _non_negative_int, cls.api_key_rate_limit_burst
+            ),
         )
 
 
@@ -298,7 +370,8 @@ class _Env:
         try:
             return parse(value)
         except ValueError as exc:
-            raise ConfigError(f"{name}={value!r} is invalid: {exc}") from None
+            shown = "(a secret, not shown)" if name in SECRETS else repr(value)
+            raise ConfigError(f"{name}={shown} is invalid: {exc}") from None
 
 
 def _flag(value: str) -> bool:
@@ -363,6 +436,24 @@ def _nice(value: str) -> int:
     if not 0 <= number <= 19:
         raise ValueError("must be 0 (off) to 19")
     return number
+
+
+def _keys(value: str) -> tuple[str, ...]:
+    """Comma-separated keys; the error never repeats the value (it is a secret)."""
+    keys = tuple(key.strip() for key in value.split(",") if key.strip())
+    if not keys:
+        raise ValueError("no key in it")
+    return keys
+
+
+def _open_groups(value: str) -> tuple[str, ...]:
+    groups = tuple(group.strip().lower() for group in value.split(",") if group.strip())
+    if groups == ("none",):
+        return ()
+    unknown = [group for group in groups if group not in ("health", "reflection")]
+    if unknown:
+        raise ValueError("expected health, reflection (comma-separated) or none")
+    return groups
 
 
 def _port(value: str) -> int:

@@ -100,12 +100,21 @@ class FetchError(InvalidInput):
 class FetchBlocked(ServeError):
     """An image URL resolves to an address the SSRF policy refuses; names the rule."""
 
+    def __init__(self, message: str, *, rule: str) -> None:
+        super().__init__(message)
+        self.rule = rule  # a short name from a closed set (fetch/guard.py), for metrics
+
+
+class Unauthenticated(ServeError):
+    """The call carries no API key the server accepts (missing and wrong alike)."""
+
 
 class Overloaded(ServeError):
     """More work is pending than the server admits; the caller should retry later."""
 
-    def __init__(self, message: str, *, retry_after_s: float = 1.0) -> None:
+    def __init__(self, message: str, *, limit: str, retry_after_s: float = 1.0) -> None:
         super().__init__(message)
+        self.limit = limit  # the setting (or pool) that refused, for metrics: a closed set
         self.retry_after_s = retry_after_s
 
 

@@ -7,8 +7,9 @@ spreads new connections among them; one connection (one client channel) stays wi
 process, so the gain comes with several channels, several clients or the gateway.
 
 This module is the supervisor they run under. It starts the children, pins each to its own
-share of the cores (so each sizes its thread pools by that share), forwards SIGTERM, SIGINT
-and SIGUSR1 to all of them (each drains and stops as a single server would), and replaces a
+share of the cores (so each sizes its thread pools by that share), forwards SIGTERM, SIGINT,
+SIGUSR1 and SIGHUP to all of them (each drains, stops or reloads its API keys as a single
+server would), and replaces a
 child that crashes while the others keep serving. A child that exits with a configuration or
 model error (exit code 1) stops the whole server: the next would fail the same way.
 """
@@ -16,6 +17,7 @@ model error (exit code 1) stops the whole server: the next would fail the same w
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import logging
 import os
 import signal
@@ -33,7 +35,7 @@ __all__ = ["ProcessSlot", "core_share", "supervise"]
 
 log = logging.getLogger("nomic_serve")
 
-FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGUSR1)
+FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGUSR1, signal.SIGHUP)
 PR_SET_PDEATHSIG = 1  # <sys/prctl.h>
 CONFIG_EXIT = 1  # __main__'s exit code for a configuration or model error
 # A child crashing more often than this within RESTART_WINDOW_S stops the server.
@@ -61,6 +63,13 @@ class ProcessSlot:
     @property
     def option(self) -> str:
         return f"{self.index}/{self.count}/{self.parent}"
+
+    def own_settings(self, settings: Settings) -> Settings:
+        """The child's settings: every child serves its own metrics (the supervisor has
+        none), on METRICS_PORT + its index, so one port never has two owners."""
+        if not settings.metrics_port:
+            return settings
+        return dataclasses.replace(settings, metrics_port=settings.metrics_port + self.index)
 
     def __str__(self) -> str:
         return f"{self.index}/{self.count}"
@@ -105,7 +114,7 @@ class _Children:
         log.info("server process started", extra={"server_process": str(slot), "pid": child.pid})
 
     def forward(self, signum: int, _frame: FrameType | None = None) -> None:
-        if signum != signal.SIGUSR1:
+        if signum not in (signal.SIGUSR1, signal.SIGHUP):  # drain and reload keep serving
             self.stopping = True
         for child, _ in self.running.values():
             child.send_signal(signum)

@@ -69,6 +69,9 @@ class BenchServer:
             GRPC_HOST="127.0.0.1",
             CACHE_DIR=str(cache / SERVER_CACHE),
             LOG_LEVEL=env.get("LOG_LEVEL", "warning"),
+            # Metrics on, as shipped (their cost is part of the figures), on a free port.
+            METRICS_PORT=env.get("METRICS_PORT", str(_free_port())),
+            METRICS_HOST="127.0.0.1",
         )
         self.log_path = log_path
         log_path.parent.mkdir(parents=True, exist_ok=True)

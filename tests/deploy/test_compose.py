@@ -22,6 +22,7 @@ pytestmark = pytest.mark.e2e
 
 COMPOSE = REPO_ROOT / "deploy" / "compose.yaml"
 PROJECT = "nomic-serve-compose-test"
+METRICS_PORT = free_port()
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +36,9 @@ def stack(image: Image, tmp_path_factory: pytest.TempPathFactory) -> Iterator[in
     del spec["services"]["server"]["ports"]
     spec["services"]["envoy"]["network_mode"] = "host"
     # On the host's network, nothing listens beyond loopback.
-    spec["services"]["server"]["environment"].update(GRPC_HOST="127.0.0.1", REST_HOST="127.0.0.1")
+    spec["services"]["server"]["environment"].update(
+        GRPC_HOST="127.0.0.1", REST_HOST="127.0.0.1", METRICS_HOST="127.0.0.1"
+    )
     (folder / "compose.yaml").write_text(yaml.safe_dump(spec))
     (folder / "models").mkdir()
     port = free_port()
@@ -43,6 +46,7 @@ def stack(image: Image, tmp_path_factory: pytest.TempPathFactory) -> Iterator[in
         "PORT": str(port),
         "GRPC_PORT": str(free_port()),
         "ENVOY_ADMIN_PORT": str(free_port()),
+        "METRICS_PORT": str(METRICS_PORT),
         "MODELS_DIR": str(folder / "models"),
     }
     compose = [sys.executable, "-m", "podman_compose", "-p", PROJECT, "-f", "compose.yaml"]
@@ -69,6 +73,10 @@ def test_the_original_curl_examples_work_through_the_sidecar(stack: int) -> None
     assert status == 200 and json.loads(reply)["status"] == "OK"
     status, page = curl(stack, "/docs")
     assert status == 200 and "swagger-ui" in page
+    # The REST calls arrived at the server as gRPC, and its metrics port counted them.
+    status, metrics = curl(METRICS_PORT, "/metrics")
+    embeds = 'nomic_serve_requests_total{code="OK",method="/nomic.serve.v1.EmbeddingService/Embed"}'
+    assert status == 200 and f"{embeds} {float(len(ORIGINAL_EXAMPLES))}" in metrics, metrics[-3000:]
 
 
 def test_the_declared_start_order(stack: int) -> None:

@@ -39,7 +39,7 @@ def test_image_size_and_metadata(image: Image) -> None:
     config = image.inspect["Config"]
     assert config["User"] == "10001:10001"
     assert config["Entrypoint"] == ["tini", "--"] and config["Cmd"] == ["nomic-serve"]
-    assert "50051/tcp" in config["ExposedPorts"]
+    assert {"50051/tcp", "9000/tcp"} <= set(config["ExposedPorts"])
     env = dict(item.split("=", 1) for item in config["Env"])
     assert env["CACHE_DIR"] == "/var/cache/nomic-serve"
     assert env["CACHE_SEED_DIR"] == "/opt/nomic-serve/cache"
@@ -49,7 +49,7 @@ def test_image_size_and_metadata(image: Image) -> None:
 def test_serves_offline_read_only_and_non_root_then_stops_cleanly_on_sigterm(
     image: Image, tmp_path, embedded_cache
 ) -> None:
-    port = free_port()
+    port, metrics_port = free_port(), free_port()
     started = time.monotonic()
     with container(
         "nomic-serve-test-ro",
@@ -57,6 +57,8 @@ def test_serves_offline_read_only_and_non_root_then_stops_cleanly_on_sigterm(
         "--read-only",
         "--env=GRPC_HOST=127.0.0.1",
         f"--env=GRPC_PORT={port}",
+        "--env=METRICS_HOST=127.0.0.1",
+        f"--env=METRICS_PORT={metrics_port}",
         "--env=SHUTDOWN_DELAY_S=1",
         # CACHE_DIR on a writable volume; everything else read-only.
         "--volume=nomic-serve-test-cache:/var/cache/nomic-serve",
@@ -65,6 +67,8 @@ def test_serves_offline_read_only_and_non_root_then_stops_cleanly_on_sigterm(
         eventually_sync(lambda: _serving(address, "text"), timeout=60)
         cold_start = time.monotonic() - started
         record(f"{image.name}: cold start to SERVING {cold_start:.2f} s (read-only root)")
+        status, metrics = curl(metrics_port, "/metrics")
+        assert status == 200 and 'nomic_serve_model_info{batching="batched"' in metrics
 
         top = podman("top", name, "user", "pid", "comm").stdout.split("\n")[1:]
         processes = {fields[1]: (fields[0], fields[2]) for line in top if (fields := line.split())}
@@ -105,6 +109,7 @@ def test_models_mounted_at_models_replace_the_embedded_one(image: Image, tiny_mo
         "--read-only",
         "--env=GRPC_HOST=127.0.0.1",
         f"--env=GRPC_PORT={port}",
+        f"--env=METRICS_PORT={free_port()}",
         f"--volume={tiny_model.model}:/models/txt/model_quantized.onnx:ro",
         f"--volume={tiny_model.tokenizer}:/models/txt/tokenizer.json:ro",
     ):
@@ -148,6 +153,7 @@ def test_the_rest_image_serves_the_original_api_on_8080_like_the_original(image:
         f"--env=PORT={port}",
         f"--env=GRPC_PORT={grpc_port}",
         f"--env=ENVOY_ADMIN_PORT={free_port()}",
+        f"--env=METRICS_PORT={free_port()}",
     ) as name:
         eventually_sync(lambda: curl(port, "/health", check=False)[0] == 200, timeout=60)
         for body, width in ORIGINAL_EXAMPLES:

@@ -48,8 +48,10 @@ def pod(image: Image, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict
         GRPC_PORT=str(free_port()),
         PORT=str(free_port()),
         ENVOY_ADMIN_PORT=str(free_port()),
+        METRICS_PORT=str(free_port()),
         GRPC_HOST="127.0.0.1",
         REST_HOST="127.0.0.1",
+        METRICS_HOST="127.0.0.1",
     )
     spec = docs["deployment"]["spec"]["template"]["spec"]
     spec["restartPolicy"] = "OnFailure"
@@ -105,6 +107,9 @@ def test_the_original_rest_calls_work_through_the_sidecar(pod) -> None:
         status, reply = curl(int(pod["PORT"]), "/embed", body)
         assert status == 200, reply
         assert len(json.loads(reply)["embedding"]) == width
+    status, metrics = curl(int(pod["METRICS_PORT"]), "/metrics")
+    embeds = 'nomic_serve_requests_total{code="OK",method="/nomic.serve.v1.EmbeddingService/Embed"}'
+    assert status == 200 and embeds in metrics, metrics[-2000:]
 
 
 def test_the_prestop_hook_drains_the_server_before_sigterm(pod) -> None:

@@ -365,6 +365,32 @@ def test_headless_service_selects_the_server_pods() -> None:
     assert port_named(deployment(), port["targetPort"]) == ("server", settings().grpc_port)
 
 
+def test_metrics_service_and_service_monitor_reach_the_metrics_port() -> None:
+    """Every replica is a scrape target (headless, not-ready pods included) on METRICS_PORT,
+    and the Prometheus Operator's ServiceMonitor selects that Service and names its port."""
+    metrics = find(build(BASE), "Service", "nomic-serve-metrics")
+    spec = metrics["spec"]
+    assert spec["clusterIP"] == "None" and spec["publishNotReadyAddresses"] is True
+    assert selects(spec["selector"], pod_labels(deployment()))
+    [port] = spec["ports"]
+    assert port["port"] == settings().metrics_port
+    assert port_named(deployment(), port["targetPort"]) == ("server", settings().metrics_port)
+    [monitor] = load(REPO_ROOT / "deploy" / "prometheus" / "servicemonitor.yaml")
+    assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
+    assert monitor["kind"] == "ServiceMonitor"
+    assert selects(monitor["spec"]["selector"]["matchLabels"], metrics["metadata"]["labels"])
+    # The gRPC and REST Services carry the server's labels too: the monitor picks one Service.
+    chosen = [
+        obj["metadata"]["name"]
+        for obj in build(BASE)
+        if obj["kind"] == "Service"
+        and selects(monitor["spec"]["selector"]["matchLabels"], obj["metadata"]["labels"])
+    ]
+    assert chosen == ["nomic-serve-metrics"]
+    [endpoint] = monitor["spec"]["endpoints"]
+    assert endpoint["port"] == port["name"] and endpoint["path"] == "/metrics"
+
+
 def test_rest_service_reaches_the_sidecar() -> None:
     rest = find(build(BASE), "Service", "nomic-serve")["spec"]
     assert rest.get("type", "ClusterIP") == "ClusterIP" and rest.get("clusterIP") != "None"

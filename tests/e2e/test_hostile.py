@@ -4,7 +4,7 @@ For each case: every reply has the status the case expects and a bounded message
 exception text or paths (`Reply.problems`), a concurrent Health (from a separate process)
 answers within 50 ms at the 99th percentile and never fails, and the server's peak resident
 memory stays within 300 MB of its idle size. A case is repeated (with fresh inputs) until
-its window holds at least 1.5 s of Health samples. Each case runs once unmeasured first, so the
+its window holds at least 2.5 s of Health samples. Each case runs once unmeasured first, so the
 measured run sees a warm server and payloads already built by this process (the attacker's
 own CPU would otherwise count against the server on a 2-core machine).
 `python -m tests.hostile` prints the same cases as a table.

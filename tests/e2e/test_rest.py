@@ -239,3 +239,70 @@ def test_openai_client_gets_the_grpc_vectors(rest: EnvoyProcess, stack_server) -
     assert abs(np.linalg.norm(short.data[0].embedding) - 1) < 1e-5
     with pytest.raises(Exception, match="token arrays are not supported"):
         client.embeddings.create(model="m", input=[[1, 2, 3]])
+
+
+def test_compact_encodings_through_envoy(rest: EnvoyProcess, stack_server) -> None:
+    """JSON carries the packed bytes as base64, with their encoding and dim; the bytes are the
+    gRPC ones, and the ranges `GET /info?quantization_dims=` reports reproduce them."""
+    texts = ["Hello world", "Goodbye world"]
+    with grpc.insecure_channel(stack_server.address) as channel:
+        stub = rpc.EmbeddingServiceStub(channel)
+        expected = stub.EmbedList(pb.EmbedListRequest(inputs=texts, dim=64, encoding="int8"))
+    status, one = rest.post_json(
+        "/embed", '{"input": "Hello world", "dim": 64, "encoding": "int8"}'
+    )
+    assert status == 200, one
+    assert one["embedding"] == [] and one["packed"]["encoding"] == "int8"
+    assert one["packed"]["dim"] == 64
+    assert base64.b64decode(one["packed"]["data"]) == expected.packed.data[0]
+    status, listed = rest.post_json(
+        "/batch", '{"inputs": ["Hello world", "Goodbye world"], "dim": 64, "encoding": "int8"}'
+    )
+    assert status == 200 and listed["embeddings"] == []
+    assert [base64.b64decode(d) for d in listed["packed"]["data"]] == list(expected.packed.data)
+    status, plain = rest.post_json("/embed", '{"input": "Hello world"}')
+    assert "packed" not in plain  # the original's answer, unchanged
+    status, _, payload = rest.request("GET", "/info?quantization_dims=64&quantization_dims=8")
+    info = json.loads(payload)
+    assert status == 200 and info["quantization"]["source"] == "builtin"
+    assert [r["dim"] for r in info["quantization"]["ranges"]] == [384, 64, 8]
+    assert rest.request("GET", "/info?unknown=1")[0] == 200  # ignored, as the original did
+    status, bad = rest.post_json("/embed", '{"input": "x", "dim": 12, "encoding": "binary"}')
+    assert status == 400 and "divisible by 8" in bad["message"]
+    status, openai = rest.post_json(
+        "/v1/embeddings", '{"input": "Hello world", "dimensions": 64, "encoding_format": "int8"}'
+    )
+    assert status == 200
+    assert base64.b64decode(openai["data"][0]["embedding"]) == expected.packed.data[0]
+
+
+def test_similarity_through_envoy(rest: EnvoyProcess, stack_server) -> None:
+    body = {
+        "query": {"text": "a cat on a mat"},
+        "candidates": [
+            {"text": "The cat sat on the mat."},
+            {"text": "Stock markets fell sharply."},
+            {"image": _data_url()},
+        ],
+    }
+    status, reply = rest.post_json("/similarity", json.dumps(body))
+    assert status == 200, reply
+    assert len(reply["scores"]) == 3 and sorted(reply["ranking"]) == [0, 1, 2]
+    assert reply["scores"][0] > reply["scores"][1]  # MiniLM knows cats from stocks
+    assert reply["dim"] == 32  # mixed with the test ViT: the smaller model's dimension
+    status, bad = rest.post_json("/similarity", '{"query": {"text": "x"}, "candidates": []}')
+    assert status == 400 and "candidates must hold at least one" in bad["message"]
+
+
+def test_long_documents_through_envoy(rest: EnvoyProcess) -> None:
+    text = "The cat sat on the mat. " * 40
+    body = {"input": text, "long_input": "late_chunk", "chunk_tokens": 32, "chunk_overlap": 8}
+    status, reply = rest.post_json("/embed", json.dumps(body))
+    assert status == 200, reply
+    chunks = reply["chunks"]["chunks"]
+    assert reply["chunks"]["mode"] == "late_chunk" and len(chunks) > 3 and reply["embedding"] == []
+    assert chunks[0]["token_start"] == 0 and chunks[-1]["token_end"] == reply["tokens"]
+    assert text[chunks[1]["char_start"] : chunks[1]["char_end"]].strip()
+    assert all(_numbers(c["embedding"], 384) for c in chunks)
+    status, plain = rest.post_json("/embed", '{"input": "Hello world"}')
+    assert "chunks" not in plain

@@ -19,7 +19,7 @@ from nomic_serve_stubs.v1 import embedding_service_pb2 as pb
 from nomic_serve_stubs.v1 import embedding_service_pb2_grpc as rpc
 
 from ..support.models import TextModelDir
-from ..support.processes import ServerProcess, child_pids, free_port
+from ..support.processes import ServerProcess, child_pids, free_port, text_server
 from ..support.waiting import eventually_sync
 
 pytestmark = pytest.mark.e2e
@@ -27,10 +27,8 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 def supervised(tmp_path: Path, tiny_model: TextModelDir) -> Iterator[ServerProcess]:
-    process = ServerProcess(
-        [sys.executable, "-m", "nomic_serve"],
-        cwd=tmp_path,
-        env={"SERVER_PROCESSES": "2", "TXT_MODEL": str(tiny_model.model), "IMG_MODEL": "none"},
+    process = text_server(
+        tmp_path, tiny_model.model, {"SERVER_PROCESSES": "2", "IMG_MODEL": "none"}
     )
     eventually_sync(lambda: len(_listeners(process)) == 2, timeout=60)
     yield process

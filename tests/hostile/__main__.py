@@ -1,7 +1,7 @@
 """`python -m tests.hostile`: every hostile case against a fresh stack, as a table.
 
 Each case runs once unmeasured (payloads built, lazy server state in place), then again and
-again for at least 1.5 s while it is measured. Prints, per case: the status of each reply,
+again for at least 2.5 s while it is measured. Prints, per case: the status of each reply,
 the p99 and worst latency of the concurrent Health probe, the p99 of a concurrent small
 Embed, and the server's peak memory over idle. A case that breaks an expectation is listed
 as FAIL with the reason; the run goes on.

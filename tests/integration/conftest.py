@@ -12,7 +12,7 @@ import pytest
 from grpc_health.v1 import health_pb2_grpc
 
 from nomic_serve.api.server import RunningServer
-from nomic_serve.app import running_app
+from nomic_serve.app import App, running_app
 from nomic_serve.config import DISABLED, Settings
 from nomic_serve.core.image_engine import ImageEngine
 from nomic_serve.models.loader import LoadedTextModel
@@ -32,6 +32,7 @@ class Served:
     running: RunningServer
     text: LoadedTextModel | None
     image: ImageEngine | None
+    app: App
 
 
 @asynccontextmanager
@@ -44,8 +45,9 @@ async def serving(
 ) -> AsyncIterator[Served]:
     """The server `running_app` builds, for these model files (None: no such model) and
     settings overrides."""
+    # No metrics port unless a test asks for one: servers run side by side in one process.
     settings = replace(
-        Settings(grpc_host="127.0.0.1", shutdown_grace_s=0),
+        Settings(grpc_host="127.0.0.1", shutdown_grace_s=0, metrics_port=0),
         txt_model=model or Path(DISABLED),
         txt_model_explicit=True,
         tokenizer=tokenizer or Path("-"),
@@ -64,6 +66,7 @@ async def serving(
                 app.server,
                 app.text,
                 app.image,
+                app,
             )
         finally:
             await channel.close()

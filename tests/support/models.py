@@ -111,3 +111,34 @@ def build_vision_model(folder: Path, config: VitConfig = TINY_VIT, seed: int = 3
     (folder / "config.json").write_text(json.dumps({"hidden_size": config.hidden_size}))
     (folder / "preprocessor_config.json").write_text(json.dumps(CLIP_PREPROCESSOR))
     return model
+
+
+# Variants of one generated model, as the upstream folder has them (`make models-all`).
+# Hidden size 64 with 4-bit blocks of 32: every weight row spans whole blocks, as 768 does.
+VARIANT_HIDDEN = 64
+Q4_BLOCK_SIZE = 32
+
+
+def build_model_variants(folder: Path, seed: int = 7) -> TextModelDir:
+    """fp32 `model.onnx` (the baseline) beside `model_quantized.onnx` (dynamic int8, as
+    upstream), `model_fp16.onnx` (float16 all through, outputs included, as upstream's:
+    the server must cast) and `model_q4.onnx` (4-bit weights, MatMulNBits); returns the
+    baseline."""
+    # Imported here: the 4-bit quantizer needs onnx-ir, which only the dev extra installs.
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.quantization.matmul_nbits_quantizer import MatMulNBitsQuantizer
+    from onnxruntime.transformers.float16 import convert_float_to_float16
+
+    base = build_text_model(folder, hidden=VARIANT_HIDDEN, heads=4, layers=2, seed=seed)
+    fp32 = onnx.load(str(base.model))
+    quantize_dynamic(
+        str(base.model), str(folder / "model_quantized.onnx"), weight_type=QuantType.QInt8
+    )
+    onnx.save(convert_float_to_float16(fp32, keep_io_types=False), str(folder / "model_fp16.onnx"))
+    # accuracy_level 4: activations are quantized to int8 too, per row and block of 32.
+    quantizer = MatMulNBitsQuantizer(
+        onnx.load(str(base.model)), block_size=Q4_BLOCK_SIZE, is_symmetric=True, accuracy_level=4
+    )
+    quantizer.process()
+    quantizer.model.save_model_to_file(str(folder / "model_q4.onnx"))
+    return base

@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -15,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from nomic_serve.config import Settings
 from nomic_serve.gateway.envoy_config import GATEWAY_CLUSTER, render
@@ -34,6 +36,12 @@ def child_pids(pid: int) -> list[int]:
     return [int(child) for child in listed.split()]
 
 
+def text_server(folder: Path, model: Path, env: dict[str, str]) -> ServerProcess:
+    """`python -m nomic_serve` in `folder` serving the text model `model` alone, with `env`."""
+    settings = {"TXT_MODEL": str(model), "IMG_MODEL": "none", **env}
+    return ServerProcess([sys.executable, "-m", "nomic_serve"], folder, settings)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -50,8 +58,9 @@ class ServerProcess:
         self.port = port or free_port()
         self.address = f"127.0.0.1:{self.port}"
         self.env = env  # what the caller configured, beside the inherited environment
-        # No SHUTDOWN_DELAY_S unless a test asks: it only makes a stop wait.
-        defaults = {"SHUTDOWN_DELAY_S": "0"}
+        # No SHUTDOWN_DELAY_S unless a test asks: it only makes a stop wait. No metrics port
+        # either: servers run side by side, and 9000 may be taken.
+        defaults = {"SHUTDOWN_DELAY_S": "0", "METRICS_PORT": "0"}
         env = {
             **os.environ,
             **defaults,
@@ -80,6 +89,22 @@ class ServerProcess:
 
     def _wait_ready(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
+        if "HEALTH_PORT" in self.env:  # a TLS server: its plaintext health port says
+            with grpc.insecure_channel(f"127.0.0.1:{self.env['HEALTH_PORT']}") as channel:
+                check = health_pb2_grpc.HealthStub(channel).Check
+                request = health_pb2.HealthCheckRequest(service="text")
+                while time.monotonic() < deadline:
+                    if self.proc.poll() is not None:
+                        raise AssertionError(f"server exited: {self.log}")
+                    try:
+                        if (
+                            check(request, timeout=1).status
+                            == health_pb2.HealthCheckResponse.SERVING
+                        ):
+                            return
+                    except grpc.RpcError:
+                        time.sleep(0.1)
+            raise AssertionError("server not ready in time")
         with grpc.insecure_channel(self.address) as channel:
             stub = rpc.EmbeddingServiceStub(channel)
             while time.monotonic() < deadline:
@@ -151,6 +176,8 @@ class _Envoy:
             time.sleep(0.05)
         raise AssertionError("envoy not ready in time")
 
+    tls: ssl.SSLContext | None = None  # how to reach a TLS listener (None: plaintext)
+
     def request(
         self, method: str, path: str, body: bytes | None = None, headers: dict | None = None
     ) -> tuple[int, dict[str, str], bytes]:
@@ -159,7 +186,7 @@ class _Envoy:
             f"{self.url}{path}", data=body, method=method, headers=headers or {}
         )
         try:
-            with urllib.request.urlopen(request, timeout=60) as response:
+            with urllib.request.urlopen(request, timeout=60, context=self.tls) as response:
                 status, raw_headers, payload = response.status, response.headers, response.read()
         except urllib.error.HTTPError as error:
             status, raw_headers, payload = error.code, error.headers, error.read()
@@ -180,9 +207,19 @@ class _Envoy:
 class EnvoyProcess(_Envoy):
     """Envoy with the config `make run` renders, in front of a running server."""
 
-    def __init__(self, server: ServerProcess, folder: Path, env: dict[str, str]) -> None:
+    def __init__(
+        self,
+        server: ServerProcess,
+        folder: Path,
+        env: dict[str, str],
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
+        """`tls`: the client side of a TLS listener (env sets TLS_CERT...), for readiness and
+        `request`."""
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.tls = tls
+        # A TLS listener is reached by the name in its certificate.
+        self.url = f"https://localhost:{self.port}" if tls else f"http://127.0.0.1:{self.port}"
         settings = Settings.from_env(
             {
                 **env,
@@ -197,7 +234,7 @@ class EnvoyProcess(_Envoy):
         self._start(config, self._answers)
 
     def _answers(self) -> bool:
-        urllib.request.urlopen(f"{self.url}/health", timeout=1).read()
+        urllib.request.urlopen(f"{self.url}/health", timeout=1, context=self.tls).read()
         return True
 
 

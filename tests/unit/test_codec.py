@@ -527,7 +527,7 @@ async def test_a_gated_method_is_refused_before_its_request_is_read(pool: Counti
 
     def gate() -> None:
         if full[0]:
-            raise Overloaded("server is busy", retry_after_s=0.5)
+            raise Overloaded("server is busy", limit="MAX_PENDING_ITEMS", retry_after_s=0.5)
 
     handler = service_handler(SERVICE, servicer, MAX_FIELDS, pool, {"Embed": gate}, UNBOUNDED)  # type: ignore[arg-type]
     served = method_handler(handler, "Embed")  # chosen while the gate is shut

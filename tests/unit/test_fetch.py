@@ -840,7 +840,9 @@ async def test_inflated_bytes_are_charged(fetcher: ImageFetcher, server: ImageSe
 async def test_a_refused_charge_ends_the_fetch_unchanged(
     fetcher: ImageFetcher, server: ImageServer
 ) -> None:
-    refusal = Overloaded("busy (IMAGE_MAX_PENDING_MB)", retry_after_s=0.5)
+    refusal = Overloaded(
+        "busy (IMAGE_MAX_PENDING_MB)", limit="IMAGE_MAX_PENDING_MB", retry_after_s=0.5
+    )
 
     def refuse(size: int) -> None:
         raise refusal

@@ -255,7 +255,11 @@ def test_gateway_grpc_listener_is_http2_without_transcoding() -> None:
     listener = _listener(_gateway_config(), "grpc")
     manager = listener["filter_chains"][0]["filters"][0]["typed_config"]
     assert manager["codec_type"] == "HTTP2"
-    assert [f["name"] for f in manager["http_filters"]] == ["envoy.filters.http.router"]
+    assert [f["name"] for f in manager["http_filters"]] == [
+        "envoy.filters.http.local_ratelimit",  # without RATE_LIMIT_RPS: no bucket, no limit
+        "envoy.filters.http.router",
+    ]
+    assert "token_bucket" not in manager["http_filters"][0]["typed_config"]
     assert listener["address"]["socket_address"] == {"address": "0.0.0.0", "port_value": 50050}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from nomic_serve.config import Settings
 from nomic_serve.processes import ProcessSlot, core_share
 
 
@@ -32,3 +33,11 @@ def test_a_bad_slot_is_refused(value: str) -> None:
 def test_a_slot_reads_back_as_written() -> None:
     slot = ProcessSlot.parse("1/3/4242")
     assert (slot.option, str(slot), slot.parent) == ("1/3/4242", "1/3", 4242)
+
+
+def test_each_child_serves_metrics_on_its_own_port() -> None:
+    settings = Settings(metrics_port=9000)
+    ports = [ProcessSlot(i, 3, parent=1).own_settings(settings).metrics_port for i in range(3)]
+    assert ports == [9000, 9001, 9002]
+    off = Settings(metrics_port=0)
+    assert ProcessSlot(2, 3, parent=1).own_settings(off).metrics_port == 0

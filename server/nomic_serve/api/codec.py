@@ -283,6 +283,7 @@ class PendingRequests:
             raise Overloaded(
                 f"server is busy: {self.held / _MB:.0f} MB of large requests in flight, limit "
                 f"{self.max_bytes / _MB:g} MB (REQUEST_MAX_PENDING_MB); retry shortly",
+                limit="REQUEST_MAX_PENDING_MB",
                 retry_after_s=1.0,
             )
         self.held += size

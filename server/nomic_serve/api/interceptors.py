@@ -1,4 +1,5 @@
-"""One interceptor for every RPC: maps core errors to status codes and logs one line.
+"""One interceptor for every RPC: maps core errors to status codes, logs one line and
+records the RPC in the metrics.
 
 Without it grpc.aio would send an escaped exception to the client as UNKNOWN with the
 exception text in the details; here unknown errors become INTERNAL with a generic message
@@ -8,18 +9,22 @@ and the traceback goes only to the log.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import inspect
 import logging
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
 
+from .. import tracing
 from ..core.types import Timings
-from ..errors import Overloaded, ServeError, bounded
+from ..errors import FetchBlocked, Overloaded, ServeError, Unauthenticated, bounded
+from ..metrics import Metrics
 from .status import retry_metadata, status_code
 
 __all__ = ["RequestInterceptor", "RequestRecord", "current_record"]
@@ -41,11 +46,28 @@ class RequestRecord:
     items: int = 0
     tokens: int = 0
     timings: Timings = field(default_factory=Timings)
+    images: Counter[str] = field(default_factory=Counter)  # outcome -> images
+    fetch_refusals: Counter[str] = field(default_factory=Counter)  # SSRF rule -> URLs
+    overloaded: Counter[str] = field(default_factory=Counter)  # limit -> refusals
+    trace: Any = None  # the RPC's span while tracing is on (tracing.start_rpc)
 
     def add(self, *, items: int, tokens: int, timings: Timings) -> None:
         self.items += items
         self.tokens += tokens
         self.timings.add(timings)
+
+    def image_answered(self, error: ServeError | None = None) -> None:
+        """One image's outcome: OK, or the status code of the error it ended with."""
+        self.images[status_code(error).name if error is not None else "OK"] += 1
+        if error is not None:
+            self.refused(error)
+
+    def refused(self, error: ServeError) -> None:
+        """What a refusal says about the server's limits and the SSRF rules."""
+        if isinstance(error, FetchBlocked):
+            self.fetch_refusals[error.rule] += 1
+        elif isinstance(error, Overloaded):
+            self.overloaded[error.limit] += 1
 
 
 _record: contextvars.ContextVar[RequestRecord | None] = contextvars.ContextVar(
@@ -59,10 +81,11 @@ def current_record() -> RequestRecord:
 
 
 class RequestInterceptor(grpc.aio.ServerInterceptor):
-    """Wraps every handler with error mapping and the request log line (once per handler,
-    not per call)."""
+    """Wraps every handler with error mapping, the request log line and the request's metrics
+    (once per handler, not per call)."""
 
-    def __init__(self) -> None:
+    def __init__(self, metrics: Metrics) -> None:
+        self._metrics = metrics
         self._wrapped: dict[int, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
 
     async def intercept_service(
@@ -77,29 +100,31 @@ class RequestInterceptor(grpc.aio.ServerInterceptor):
         cached = self._wrapped.get(id(found))
         if cached is not None and cached[0] is found:
             return cached[1]
-        wrapped = _wrap(found, handler_call_details.method)
+        wrapped = _wrap(found, handler_call_details.method, self._metrics)
         if len(self._wrapped) >= _MAX_WRAPPED:  # a handler built per call would fill it
             self._wrapped.clear()
         self._wrapped[id(found)] = (found, wrapped)
         return wrapped
 
 
-def _wrap(found: grpc.RpcMethodHandler, method: str) -> grpc.RpcMethodHandler:
+def _wrap(found: grpc.RpcMethodHandler, method: str, metrics: Metrics) -> grpc.RpcMethodHandler:
     """The handler with its behaviour wrapped (see _wrap_unary, _wrap_stream)."""
     # grpc's handlers are named tuples at run time, which its type stubs do not say.
     handler: Any = found
     if handler.unary_unary:
-        return handler._replace(unary_unary=_wrap_unary(handler.unary_unary, method))
+        return handler._replace(unary_unary=_wrap_unary(handler.unary_unary, method, metrics))
     if handler.unary_stream:
-        return handler._replace(unary_stream=_wrap_stream(handler.unary_stream, method))
+        return handler._replace(unary_stream=_wrap_stream(handler.unary_stream, method, metrics))
     if handler.stream_unary:
-        return handler._replace(stream_unary=_wrap_unary(handler.stream_unary, method))
-    return handler._replace(stream_stream=_wrap_stream(handler.stream_stream, method))
+        return handler._replace(stream_unary=_wrap_unary(handler.stream_unary, method, metrics))
+    return handler._replace(stream_stream=_wrap_stream(handler.stream_stream, method, metrics))
 
 
-def _wrap_unary(behavior: Callable[..., Awaitable[Any]], method: str) -> Callable[..., Any]:
+def _wrap_unary(
+    behavior: Callable[..., Awaitable[Any]], method: str, metrics: Metrics
+) -> Callable[..., Any]:
     async def wrapper(request: Any, context: grpc.aio.ServicerContext) -> Any:
-        record, token, started = _begin(method)
+        record, token, started = _begin(method, context)
         try:
             try:
                 return await behavior(request, context)
@@ -110,19 +135,19 @@ def _wrap_unary(behavior: Callable[..., Awaitable[Any]], method: str) -> Callabl
             del request  # see _status_of: the abort's exception keeps this frame
             await context.abort(*status)
         finally:
-            _end(record, token, started)
+            _end(record, token, started, metrics)
 
     return wrapper
 
 
-def _wrap_stream(behavior: Callable[..., Any], method: str) -> Callable[..., Any]:
+def _wrap_stream(behavior: Callable[..., Any], method: str, metrics: Metrics) -> Callable[..., Any]:
     """A streaming handler is an async generator (ours) or a coroutine that writes through
     its context (grpc's own health Watch): each is wrapped as what it is."""
     if inspect.iscoroutinefunction(behavior):
-        return _wrap_unary(behavior, method)
+        return _wrap_unary(behavior, method, metrics)
 
     async def wrapper(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
-        record, token, started = _begin(method)
+        record, token, started = _begin(method, context)
         try:
             try:
                 async for response in behavior(request, context):
@@ -135,21 +160,35 @@ def _wrap_stream(behavior: Callable[..., Any], method: str) -> Callable[..., Any
             del request
             await context.abort(*status)
         finally:
-            _end(record, token, started)
+            _end(record, token, started, metrics)
 
     return wrapper
 
 
-def _begin(method: str) -> tuple[RequestRecord, contextvars.Token[RequestRecord | None], float]:
+def _begin(
+    method: str, context: grpc.aio.ServicerContext
+) -> tuple[RequestRecord, contextvars.Token[RequestRecord | None], float]:
     record = RequestRecord(method=method)
+    if not method.startswith(_QUIET_PREFIXES):  # probes would bury the traces that matter
+        record.trace = tracing.start_rpc(method, context.invocation_metadata())
     return record, _record.set(record), time.perf_counter()
 
 
 def _end(
-    record: RequestRecord, token: contextvars.Token[RequestRecord | None], started: float
+    record: RequestRecord,
+    token: contextvars.Token[RequestRecord | None],
+    started: float,
+    metrics: Metrics,
 ) -> None:
-    _record.reset(token)
-    _log(record, started)
+    # A stream the client cancelled is finished by grpc closing its generator from another
+    # task, whose context never held the token: the record ends all the same.
+    with contextlib.suppress(ValueError):
+        _record.reset(token)
+    seconds = time.perf_counter() - started
+    metrics.request_done(record, seconds)
+    counts = {"nomic_serve.items": record.items, "nomic_serve.tokens": record.tokens}
+    tracing.end_rpc(record.trace, record.code, counts)
+    _log(record, seconds)
 
 
 def _status_of(
@@ -172,8 +211,14 @@ def _status_of(
         return None
     if isinstance(exc, ServeError):
         code = status_code(exc)
+        if "/Image" in record.method and not record.images:  # refused as a whole: once
+            record.image_answered(exc)
+        else:
+            record.refused(exc)
         if isinstance(exc, Overloaded):
             context.set_trailing_metadata(retry_metadata(exc))
+        elif isinstance(exc, Unauthenticated):  # RFC 6750; Envoy makes it an HTTP header
+            context.set_trailing_metadata((("www-authenticate", 'Bearer realm="nomic-serve"'),))
         details = bounded(str(exc))
     elif isinstance(exc, Exception):
         log.exception("unhandled error in %s", record.method, exc_info=exc)
@@ -199,7 +244,7 @@ def release_frames(exc: BaseException) -> None:
         current = current.__cause__ or current.__context__
 
 
-def _log(record: RequestRecord, started: float) -> None:
+def _log(record: RequestRecord, seconds: float) -> None:
     quiet = record.method.startswith(_QUIET_PREFIXES) and record.code == "OK"
     level = logging.DEBUG if quiet else logging.INFO
     if not log.isEnabledFor(level):
@@ -213,7 +258,7 @@ def _log(record: RequestRecord, started: float) -> None:
         extra={
             "method": record.method,
             "code": record.code,
-            "ms": round((time.perf_counter() - started) * 1000, 3),
+            "ms": round(seconds * 1000, 3),
             "items": record.items,
             "tokens": record.tokens,
             "fetch_ms": round(timings.fetch_ms, 3),

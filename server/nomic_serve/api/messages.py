@@ -19,6 +19,7 @@ from nomic_serve_stubs.v1 import embedding_service_pb2 as pb
 from ..config import Settings
 from ..core.engine import TextEngine
 from ..core.image_engine import ImageEngine
+from ..core.quantization import Calibration
 from ..core.validation import check_count
 from ..errors import InvalidInput
 from ..imagestats import ColorStats
@@ -33,6 +34,7 @@ __all__ = [
     "openai_data",
     "openai_texts",
     "packed_floats",
+    "quantization",
     "repeated",
     "text_model_info",
     "vision_model_info",
@@ -84,15 +86,14 @@ def repeated(number: int, rows: np.ndarray) -> bytes:
     return np.hstack([np.broadcast_to(head, (len(rows), len(head))), rows]).tobytes()
 
 
-def openai_data(vectors: np.ndarray, encoding: str) -> bytes:
-    """The `data` entries (field 2) of a CreateEmbeddingsResponse, already serialized."""
+def openai_data(vectors: np.ndarray, encoded: list[bytes] | None) -> bytes:
+    """The `data` entries (field 2) of a CreateEmbeddingsResponse, already serialized: the
+    vectors as numbers, or their `encoded` bytes as base64 strings (OpenAI's `base64` is
+    little-endian float32)."""
     number = pb.CreateEmbeddingsResponse.DESCRIPTOR.fields_by_name["data"].number
     embedding = pb.EmbeddingData.DESCRIPTOR.fields_by_name["embedding"].number
-    if encoding == "base64":
-        values = [
-            _field(_STRING_VALUE, base64.b64encode(vector.astype("<f4").tobytes()))
-            for vector in vectors
-        ]
+    if encoded is not None:
+        values = [_field(_STRING_VALUE, base64.b64encode(data)) for data in encoded]
     else:
         values = [_field(_LIST_VALUE, row.tobytes()) for row in list_value_rows(vectors)]
     entries = (
@@ -101,6 +102,20 @@ def openai_data(vectors: np.ndarray, encoding: str) -> bytes:
         for index, value in enumerate(values)
     )
     return b"".join(_field(number, entry) for entry in entries)
+
+
+def quantization(calibration: Calibration, dims: list[int]) -> pb.Quantization:
+    """What the int8/uint8 encodings use, with the ranges at each of `dims` (checked)."""
+    return pb.Quantization(
+        source=calibration.source,
+        detail=calibration.detail,
+        sha256=calibration.sha256,
+        dims=calibration.dims,
+        ranges=[
+            pb.QuantizationRange(dim=r.dim, min=r.mins.tolist(), max=r.maxs.tolist())
+            for r in map(calibration.ranges, dims)
+        ],
+    )
 
 
 def text_model_info(text: LoadedTextModel, show_paths: bool) -> pb.ModelInfo:

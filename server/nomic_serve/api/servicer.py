@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import functools
 import time
 from collections.abc import AsyncIterator, Callable
@@ -15,16 +16,18 @@ import numpy as np
 from nomic_serve_stubs.v1 import embedding_service_pb2 as pb
 from nomic_serve_stubs.v1 import embedding_service_pb2_grpc as rpc
 
-from .. import __version__
+from .. import __version__, tracing
 from ..config import Settings
 from ..core.admission import ImageAdmission
-from ..core.engine import EmbedResult, TextEngine
+from ..core.chunking import TRUNCATE, ChunkPlan, resolve_mode
+from ..core.engine import ChunkedResult, EmbedResult, TextEngine
 from ..core.image_engine import ImageDecoder, ImageEngine
+from ..core.quantization import CALIBRATED, FLOAT, Calibration, Ranges, encode, resolve_encoding
 from ..core.scheduler import Flow
 from ..core.types import TextItem, Timings
-from ..core.validation import resolve_averaging, resolve_dim
+from ..core.validation import check_count, resolve_averaging, resolve_dim
 from ..core.workpool import WorkPool
-from ..errors import InvalidInput, ModelUnavailable, ServeError, quoted
+from ..errors import InvalidInput, ModelUnavailable, ServeError
 from ..imagestats import color_stats, read_exif
 from ..intake import ImageIntake
 from ..models.loader import LoadedTextModel
@@ -68,6 +71,8 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
         settings: Settings,
         text: LoadedTextModel | None,
         text_missing: str = "",
+        calibration: Calibration | None = None,
+        calibration_missing: str = "",
         image: ImageEngine | None = None,
         image_missing: str = "",
         decoder: ImageDecoder,
@@ -78,6 +83,8 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
         self._settings = settings
         self._text = text
         self._text_missing = text_missing or "no text model is loaded"
+        self._calibration = calibration
+        self._calibration_missing = calibration_missing
         self._image = image
         self._image_missing = image_missing or "no vision model is loaded"
         self._decoder = decoder
@@ -115,6 +122,7 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
         items = engine.rules.texts(
             request.inputs, dim=request.dim, prefix=request.prefix, truncate=_truncate(request)
         )
+        encoding = self._encoding(request.encoding, items[0].dim)
         result = await self._run(engine, items, context)
         rest = pb.EmbedListResponse(
             tokens=result.tokens,
@@ -122,6 +130,9 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
             time_ms=_ms_since(started),
             model=engine.profile.name,
         )
+        if encoding != FLOAT:
+            rest.packed.CopyFrom(self._packed_list(result.vectors, encoding))
+            return self._sized(rest.SerializeToString())
         rows = messages.list_value_rows(result.vectors)
         return self._sized(rest.SerializeToString() + messages.repeated(_TEXT_VECTORS, rows))
 
@@ -193,18 +204,23 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
         started = time.perf_counter()
         engine = self._image_engine()
         dim = resolve_dim(request.dim, engine.profile.dimension)
+        encoding = self._encoding(request.encoding, dim)
         with self._admission.admit(1) as ticket:
-            data = await self._intake.one(await self._image_source(request), ticket)
+            with tracing.phase("fetch"):
+                data = await self._intake.one(await self._image_source(request), ticket)
             fetched = time.perf_counter()
             result = await engine.embed_list(self._decoder, [data], dim)
         (vector,) = result.vectors
         result.timings.fetch_ms = (fetched - started) * 1000
-        current_record().add(items=1, tokens=0, timings=result.timings)
-        return pb.ImageEmbedResponse(
-            embedding=vector.tolist() if vector is not None else [],
-            time_ms=_ms_since(started),
-            model=engine.profile.name,
-        )
+        record = current_record()
+        record.add(items=1, tokens=0, timings=result.timings)
+        record.image_answered()  # a failed image raised: the interceptor counts its error
+        response = pb.ImageEmbedResponse(time_ms=_ms_since(started), model=engine.profile.name)
+        if vector is not None and encoding == FLOAT:
+            response.embedding.extend(vector.tolist())
+        elif vector is not None:
+            response.packed.CopyFrom(self._packed_one(vector, encoding))
+        return response
 
     async def ImageEmbedList(
         self, request: pb.ImageEmbedListRequest, context: grpc.aio.ServicerContext
@@ -214,18 +230,31 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
         started = time.perf_counter()
         engine = self._image_engine()
         dim = resolve_dim(request.dim, engine.profile.dimension)
+        encoding = self._encoding(request.encoding, dim)
         sources: list[str | bytes] = [*request.contents, *request.data]
         self._intake.check_count(len(sources))
         with self._admission.admit(len(sources)) as ticket:
-            loaded, fetch_ms = await self._intake.many(sources, ticket)
+            with tracing.phase("fetch", **{"nomic_serve.images": len(sources)}):
+                loaded, fetch_ms = await self._intake.many(sources, ticket)
             result = await engine.embed_list(self._decoder, loaded, dim)
         result.timings.add(Timings(fetch_ms=fetch_ms))
-        current_record().add(items=len(sources), tokens=0, timings=result.timings)
+        record = current_record()
+        record.add(items=len(sources), tokens=0, timings=result.timings)
+        for _, error in result.errors:
+            record.image_answered(error)
+        for _ in range(len(sources) - len(result.errors)):
+            record.image_answered()
         rest = pb.ImageEmbedListResponse(
             errors=[pb.ItemError(index=i, status=rpc_status(e)) for i, e in result.errors],
             time_ms=_ms_since(started),
             model=engine.profile.name,
         )
+        if encoding != FLOAT:
+            rest.packed.encoding, rest.packed.dim = encoding, dim
+            for vector in result.vectors:
+                data = b"" if vector is None else self._encoded(vector[None], encoding)[0]
+                rest.packed.data.append(data)
+            return self._sized(rest.SerializeToString())
         rows = b"".join(
             messages.repeated(
                 _IMAGE_VECTORS, _NO_ROW if v is None else messages.list_value_rows(v[None])
@@ -247,6 +276,7 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
             )
         if isinstance(stats, ServeError):
             raise stats
+        current_record().image_answered()
         exif, colors = stats
         response = pb.ImageStatsResponse(time_ms=_ms_since(started), exif_omitted=exif.omitted)
         response.exif_data.SetInParent()  # `{}` when the image has none, as the original
@@ -295,9 +325,96 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
         if self._text:
             response.text.CopyFrom(messages.text_model_info(self._text, show))
             response.cache.CopyFrom(messages.cache_stats(self._text.engine))
+        if self._calibration is not None:
+            native = self._calibration.native
+            dims = [resolve_dim(d, native) for d in request.quantization_dims if d != native]
+            if self._calibration.source == "builtin" or native in self._calibration.given:
+                dims.insert(0, native)
+            response.quantization.CopyFrom(
+                messages.quantization(self._calibration, list(dict.fromkeys(dims)))
+            )
         if self._image:
             response.vision.CopyFrom(messages.vision_model_info(self._image, settings))
         return response
+
+    async def Similarity(
+        self, request: pb.SimilarityRequest, context: grpc.aio.ServicerContext
+    ) -> pb.SimilarityResponse:
+        """Texts through the text engine and images through the vision engine, concurrently,
+        at one dim; every input is checked (and an image request admitted) before any work."""
+        started = time.perf_counter()
+        if not request.HasField("query"):
+            raise InvalidInput("query is required: a text, an image or image_data")
+        inputs = [request.query, *request.candidates]
+        labels = ["query", *(f"candidates[{i}]" for i in range(len(request.candidates)))]
+        if not request.candidates:
+            raise InvalidInput("candidates must hold at least one text or image")
+        kinds = [_similarity_kind(item, label) for item, label in zip(inputs, labels, strict=True)]
+        texts = [i for i, kind in enumerate(kinds) if kind == "text"]
+        images = [i for i, kind in enumerate(kinds) if kind != "text"]
+        natives = []
+        if texts:
+            check_count(len(texts), self._engine().rules.max_inputs)
+            natives.append(self._engine().profile.dimension)
+        if images:
+            self._intake.check_count(len(images))
+            natives.append(self._image_engine().profile.dimension)
+        dim = resolve_dim(request.dim, min(natives))
+        vectors = np.zeros((len(inputs), dim), dtype=np.float32)
+
+        async def embed_texts() -> None:
+            engine = self._engine()
+            items = [
+                engine.rules.text(
+                    inputs[i].text,
+                    dim=dim,
+                    prefix=inputs[i].prefix or ("search_query" if i == 0 else "search_document"),
+                    truncate=_truncate(request),
+                    label=labels[i],
+                )
+                for i in texts
+            ]
+            result = await self._run(engine, items, context)
+            vectors[texts] = result.vectors
+
+        async def embed_images() -> None:
+            engine = self._image_engine()
+            sources: list[str | bytes] = [
+                inputs[i].image if kinds[i] == "image" else inputs[i].image_data for i in images
+            ]
+            with self._admission.admit(len(sources)) as ticket:
+                loaded, _ = await self._intake.many(sources, ticket)
+                try:
+                    result = await engine.embed_list(self._decoder, loaded, dim)
+                except InvalidInput as exc:  # every image failed: this is the first one's
+                    raise _labelled(exc, labels[images[0]]) from None
+            record = current_record()
+            record.add(items=len(sources), tokens=0, timings=result.timings)
+            if result.errors:
+                index, error = result.errors[0]
+                raise _labelled(error, labels[images[index]])  # counted once, by its code
+            for _ in sources:
+                record.image_answered()
+            vectors[images] = np.stack([v for v in result.vectors if v is not None])
+
+        tasks = [
+            asyncio.ensure_future(work())
+            for work, used in ((embed_texts, texts), (embed_images, images))
+            if used
+        ]
+        try:
+            await asyncio.gather(*tasks)
+        except BaseException:
+            for task in tasks:  # the other half's work is no one's any more
+                task.cancel()
+            raise
+        scores = vectors[1:].astype(np.float64) @ vectors[0].astype(np.float64)
+        return pb.SimilarityResponse(
+            scores=scores.tolist(),
+            ranking=np.argsort(-scores, kind="stable").tolist(),
+            time_ms=_ms_since(started),
+            dim=dim,
+        )
 
     async def CreateEmbeddings(
         self, request: pb.CreateEmbeddingsRequest, context: grpc.aio.ServicerContext
@@ -305,15 +422,13 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
         """OpenAI's shape: `input` a string or a list of strings, `float` or `base64` vectors;
         the nomic prefix comes from the `prefix` extension field, else DEFAULT_PREFIX."""
         engine = self._engine()
-        encoding = request.encoding_format or "float"
-        if encoding not in ("float", "base64"):
-            raise InvalidInput(f"encoding_format must be float or base64, got {quoted(encoding)}")
         items = engine.rules.texts(
             messages.openai_texts(request.input, engine.rules.max_inputs),
             dim=request.dimensions,
             prefix=request.prefix,
             truncate=True,
         )
+        encoding = self._encoding(request.encoding_format, items[0].dim, "encoding_format")
         result = await self._run(engine, items, context)
         tokens = sum(result.tokens)
         rest = pb.CreateEmbeddingsResponse(
@@ -321,9 +436,8 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
             model=engine.profile.name,
             usage=pb.EmbeddingUsage(prompt_tokens=tokens, total_tokens=tokens),
         )
-        return self._sized(
-            rest.SerializeToString() + messages.openai_data(result.vectors, encoding)
-        )
+        rows = None if encoding == FLOAT else self._encoded(result.vectors, encoding)
+        return self._sized(rest.SerializeToString() + messages.openai_data(result.vectors, rows))
 
     async def _embed_one(
         self,
@@ -337,6 +451,19 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
         started = time.perf_counter()
         engine = self._engine()
         item = self._item(engine, request, prefix)
+        encoding = self._encoding(request.encoding, item.dim)
+        if isinstance(request, pb.EmbedRequest):
+            plan = _plan(engine, item, request)
+            if plan.mode != TRUNCATE:
+                chunked = await self._run_chunked(engine, item, plan, context)
+                document = pb.EmbedResponse(
+                    tokens=chunked.tokens,
+                    truncated=item.cut,
+                    time_ms=_ms_since(started),
+                    model=engine.profile.name,
+                )
+                document.chunks.CopyFrom(self._chunks(plan.mode, chunked, encoding))
+                return document.SerializeToString()
         result = await self._run(engine, [item], context)
         rest = response(
             tokens=result.tokens[0],
@@ -344,8 +471,7 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
             time_ms=_ms_since(started),
             model=engine.profile.name,
         )
-        vector = messages.packed_floats(_VECTOR_FIELD[response], result.vectors[0])
-        return vector + rest.SerializeToString()
+        return self._with_vector(rest, result.vectors[0], encoding)
 
     async def _stream_group(
         self,
@@ -362,8 +488,13 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
             for member in group:
                 try:
                     item = self._item(engine, member.request, member.request.prefix)
+                    encoding = self._encoding(member.request.encoding, item.dim)
+                    plan = _plan(engine, item, member.request)
                 except ServeError as exc:
                     member.answer.set_result(_stream_error(member.index, exc))
+                    continue
+                if plan.mode != TRUNCATE:
+                    await self._stream_document(engine, member, item, plan, encoding, context, flow)
                     continue
                 by_dim.setdefault(item.dim, []).append((member, item))
             for members in by_dim.values():
@@ -377,10 +508,14 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
                         await self._stream_alone(engine, member, item, context, flow)
                     continue
                 for row, (member, _) in enumerate(members):
-                    member.answer.set_result(_stream_reply(member.index, result, row))
+                    member.answer.set_result(self._stream_reply(member, result, row))
         except BaseException as exc:
             for member in group:  # the writer raises it (INTERNAL), or the stream is gone
-                if not member.answer.done():
+                if member.answer.done():
+                    continue
+                if isinstance(exc, asyncio.CancelledError):
+                    member.answer.cancel()  # nobody reads it: an exception would be logged
+                else:
                     member.answer.set_exception(exc)
             if not isinstance(exc, Exception):
                 raise
@@ -398,7 +533,113 @@ class EmbeddingServicer(rpc.EmbeddingServiceServicer):
         except ServeError as exc:
             member.answer.set_result(_stream_error(member.index, exc))
             return
-        member.answer.set_result(_stream_reply(member.index, result, 0))
+        member.answer.set_result(self._stream_reply(member, result, 0))
+
+    async def _stream_document(
+        self,
+        engine: TextEngine,
+        member: _StreamItem,
+        item: TextItem,
+        plan: ChunkPlan,
+        encoding: str,
+        context: grpc.aio.ServicerContext,
+        flow: Flow,
+    ) -> None:
+        try:
+            chunked = await self._run_chunked(engine, item, plan, context, flow)
+        except ServeError as exc:
+            member.answer.set_result(_stream_error(member.index, exc))
+            return
+        rest = pb.EmbedBatchResponse(index=member.index, tokens=chunked.tokens, truncated=item.cut)
+        rest.chunks.CopyFrom(self._chunks(plan.mode, chunked, encoding))
+        member.answer.set_result(rest.SerializeToString())
+
+    async def _run_chunked(
+        self,
+        engine: TextEngine,
+        item: TextItem,
+        plan: ChunkPlan,
+        context: grpc.aio.ServicerContext,
+        flow: Flow | None = None,
+    ) -> ChunkedResult:
+        remaining = context.time_remaining()
+        deadline = None if remaining is None else asyncio.get_running_loop().time() + remaining
+        result = await engine.embed_chunks(item, plan, deadline, flow)
+        current_record().add(items=len(result.spans), tokens=result.tokens, timings=result.timings)
+        return result
+
+    def _chunks(self, mode: str, chunked: ChunkedResult, encoding: str) -> pb.Chunks:
+        message = pb.Chunks(mode=mode)
+        encoded = None if encoding == FLOAT else self._encoded(chunked.vectors, encoding)
+        for row, span in enumerate(chunked.spans):
+            chunk = message.chunks.add(
+                token_start=span.token_start,
+                token_end=span.token_end,
+                char_start=span.char_start,
+                char_end=span.char_end,
+            )
+            if encoded is None:
+                chunk.embedding.extend(chunked.vectors[row].tolist())
+            else:
+                dim = chunked.vectors.shape[1]
+                chunk.packed.CopyFrom(
+                    pb.PackedEmbedding(encoding=encoding, dim=dim, data=encoded[row])
+                )
+        return message
+
+    def _stream_reply(self, member: _StreamItem, result: EmbedResult, row: int) -> bytes:
+        rest = pb.EmbedBatchResponse(
+            index=member.index, tokens=result.tokens[row], truncated=result.truncated[row]
+        )
+        return self._with_vector(rest, result.vectors[row], member.request.encoding or FLOAT)
+
+    def _with_vector(
+        self,
+        rest: pb.EmbedResponse | pb.EmbedQueryResponse | pb.EmbedBatchResponse,
+        vector: np.ndarray,
+        encoding: str,
+    ) -> bytes:
+        """A one-vector reply: floats written as packed bytes beside `rest`, or `packed`."""
+        if encoding != FLOAT:
+            rest.packed.CopyFrom(self._packed_one(vector, encoding))
+            return rest.SerializeToString()
+        return rest.SerializeToString() + messages.packed_floats(_VECTOR_FIELD[type(rest)], vector)
+
+    def _encoding(self, value: str, dim: int, name: str = "encoding") -> str:
+        """The request's encoding, checked before any work: its name, its dim rule, and for
+        int8/uint8 that calibration ranges exist at `dim`."""
+        encoding = resolve_encoding(value, dim, name)
+        if encoding in CALIBRATED:
+            self._ranges(dim)
+        return encoding
+
+    def _ranges(self, dim: int) -> Ranges:
+        calibration = self._calibration
+        if calibration is None and self._calibration_missing:
+            raise ModelUnavailable(self._calibration_missing)
+        if calibration is None:
+            raise InvalidInput(
+                "int8 and uint8 use the text model's calibration, and no text model is loaded"
+            )
+        if dim > calibration.native:
+            raise InvalidInput(
+                f"int8 and uint8 use the text model's calibration, which stops at dim "
+                f"{calibration.native}; got {dim}"
+            )
+        return calibration.ranges(dim)
+
+    def _encoded(self, vectors: np.ndarray, encoding: str) -> list[bytes]:
+        ranges = self._ranges(vectors.shape[1]) if encoding in CALIBRATED else None
+        return [row.tobytes() for row in encode(vectors, encoding, ranges)]
+
+    def _packed_one(self, vector: np.ndarray, encoding: str) -> pb.PackedEmbedding:
+        (data,) = self._encoded(vector[None], encoding)
+        return pb.PackedEmbedding(encoding=encoding, dim=len(vector), data=data)
+
+    def _packed_list(self, vectors: np.ndarray, encoding: str) -> pb.PackedEmbeddings:
+        return pb.PackedEmbeddings(
+            encoding=encoding, dim=vectors.shape[1], data=self._encoded(vectors, encoding)
+        )
 
     def _item(self, engine: TextEngine, request: _OneText, prefix: str) -> TextItem:
         return engine.rules.text(
@@ -464,19 +705,34 @@ class _StreamItem:
     answer: asyncio.Future[pb.EmbedBatchResponse | bytes]
 
 
-def _stream_reply(index: int, result: EmbedResult, row: int) -> bytes:
-    rest = pb.EmbedBatchResponse(
-        index=index, tokens=result.tokens[row], truncated=result.truncated[row]
-    )
-    vector = messages.packed_floats(_VECTOR_FIELD[pb.EmbedBatchResponse], result.vectors[row])
-    return rest.SerializeToString() + vector
-
-
 def _stream_error(index: int, exc: ServeError) -> pb.EmbedBatchResponse:
+    current_record().refused(exc)  # an item refused for overload counts as a call would
     return pb.EmbedBatchResponse(index=index, error=rpc_status(exc))
 
 
-def _truncate(request: _OneText | pb.EmbedListRequest) -> bool:
+def _plan(
+    engine: TextEngine, item: TextItem, request: pb.EmbedRequest | pb.EmbedBatchRequest
+) -> ChunkPlan:
+    """The long-input options, checked against what one input of this model can hold."""
+    budget = engine.chunk_budget(item) if request.long_input not in ("", TRUNCATE) else 0
+    return resolve_mode(request.long_input, request.chunk_tokens, request.chunk_overlap, budget)
+
+
+def _similarity_kind(item: pb.SimilarityInput, label: str) -> str:
+    kind = item.WhichOneof("input")
+    if kind is None:
+        raise InvalidInput(f"{label} is empty: set text, image or image_data")
+    return kind
+
+
+def _labelled(error: ServeError, label: str) -> ServeError:
+    """`error` (its type and attributes kept) with its message naming the item."""
+    named = copy.copy(error)
+    named.args = (f"{label}: {error}",)
+    return named
+
+
+def _truncate(request: _OneText | pb.EmbedListRequest | pb.SimilarityRequest) -> bool:
     """`truncate` defaults to True when the caller leaves it unset."""
     return request.truncate if request.HasField("truncate") else True
 

@@ -14,6 +14,7 @@ from ..errors import (
     ModelUnavailable,
     Overloaded,
     ServeError,
+    Unauthenticated,
     bounded,
 )
 
@@ -22,6 +23,7 @@ __all__ = ["STATUS_BY_ERROR", "retry_metadata", "rpc_status", "status_code"]
 STATUS_BY_ERROR: dict[type[ServeError], grpc.StatusCode] = {
     InvalidInput: grpc.StatusCode.INVALID_ARGUMENT,  # HTTP 400
     FetchBlocked: grpc.StatusCode.PERMISSION_DENIED,  # HTTP 403
+    Unauthenticated: grpc.StatusCode.UNAUTHENTICATED,  # HTTP 401
     Overloaded: grpc.StatusCode.RESOURCE_EXHAUSTED,  # HTTP 429
     DeadlineExceeded: grpc.StatusCode.DEADLINE_EXCEEDED,  # HTTP 504
     ModelUnavailable: grpc.StatusCode.UNAVAILABLE,  # HTTP 503
@@ -38,17 +40,21 @@ def status_code(error: ServeError) -> grpc.StatusCode:
 
 
 def rpc_status(error: ServeError) -> status_pb2.Status:
-    """The error as a google.rpc.Status, for per-item errors inside a stream."""
-    return status_pb2.Status(code=status_code(error).value[0], message=bounded(str(error)))
+    """The error as a google.rpc.Status (per-item errors inside a stream are one), with a
+    RetryInfo when it is an Overloaded: a stream item says when to send it again as a call
+    does."""
+    status = status_pb2.Status(code=status_code(error).value[0], message=bounded(str(error)))
+    if isinstance(error, Overloaded):
+        delay = duration_pb2.Duration()
+        delay.FromNanoseconds(int(error.retry_after_s * 1e9))
+        status.details.add().Pack(error_details_pb2.RetryInfo(retry_delay=delay))
+    return status
 
 
 def retry_metadata(error: Overloaded) -> tuple[tuple[str, str | bytes], ...]:
     """When to retry an Overloaded call: a google.rpc.RetryInfo in the rich status (Envoy
     prints it in the JSON error's `details`) and gRPC's own retry pushback header."""
-    delay = duration_pb2.Duration()
-    delay.FromNanoseconds(int(error.retry_after_s * 1e9))
     status = rpc_status(error)
-    status.details.add().Pack(error_details_pb2.RetryInfo(retry_delay=delay))
     return (
         ("grpc-status-details-bin", status.SerializeToString()),
         ("grpc-retry-pushback-ms", str(int(error.retry_after_s * 1000))),

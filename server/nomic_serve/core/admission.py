@@ -48,6 +48,7 @@ class ImageAdmission:
         return Overloaded(
             f"server is busy: {self.images} images in flight, limit {self.max_images} "
             "(IMAGE_MAX_PENDING); retry shortly",
+            limit="IMAGE_MAX_PENDING",
             retry_after_s=self._retry_after(),
         )
 
@@ -78,6 +79,7 @@ class ImageTicket:
             raise Overloaded(
                 f"server is busy: {admission.bytes / MB:.0f} MB of images in flight, limit "
                 f"{admission.max_bytes / MB:g} MB (IMAGE_MAX_PENDING_MB); retry shortly",
+                limit="IMAGE_MAX_PENDING_MB",
                 retry_after_s=admission._retry_after(),
             )
         admission.bytes += size

@@ -17,6 +17,7 @@ from typing import TypeVar
 import numpy as np
 from PIL import Image
 
+from .. import tracing
 from ..errors import InvalidImage, Overloaded, ServeError
 from .admission import DecodeBudget
 from .images import ClipConfig, clip_pixels, decoding_bytes, load_image, open_image
@@ -119,6 +120,7 @@ class ImageDecoder:
                 raise Overloaded(
                     "server is busy: no decoding memory came free within "
                     f"{limits.decode_timeout_s:g} s (IMAGE_DECODE_MB); retry shortly",
+                    limit="IMAGE_DECODE_MB",
                     retry_after_s=1.0,
                 ) from None
 
@@ -130,6 +132,7 @@ class ImageDecoder:
             return Overloaded(
                 f"server is busy: the image waited {late.waited_s:.1f} s for a decoding thread "
                 f"without starting (IMAGE_DECODE_TIMEOUT_S={timeout:g}); retry shortly",
+                limit="IMAGE_DECODE_TIMEOUT_S",
                 retry_after_s=1.0,
             )
         return InvalidImage(
@@ -161,7 +164,8 @@ class ImageEngine:
         when batching is exact; raises the first item's error when every item failed."""
         started = time.perf_counter()
         arrived = {i: item for i, item in enumerate(loaded) if isinstance(item, bytes)}
-        decoded = await decoder.pixels(list(arrived.values()), self.clip)
+        with tracing.phase("preprocess", **{"nomic_serve.images": len(arrived)}):
+            decoded = await decoder.pixels(list(arrived.values()), self.clip)
         outcome: dict[int, np.ndarray | ServeError] = {
             i: item for i, item in enumerate(loaded) if isinstance(item, ServeError)
         }
@@ -171,7 +175,8 @@ class ImageEngine:
             raise errors[0][1]
         ready = {i: item for i, item in sorted(outcome.items()) if isinstance(item, np.ndarray)}
         preprocess_ms = (time.perf_counter() - started) * 1000
-        vectors, timings = await self.embed(list(ready.values()), dim)
+        with tracing.phase("inference", **{"nomic_serve.batch_size": len(ready)}):
+            vectors, timings = await self.embed(list(ready.values()), dim)
         placed: list[np.ndarray | None] = [None] * len(loaded)
         for index, vector in zip(ready, vectors, strict=True):
             placed[index] = vector

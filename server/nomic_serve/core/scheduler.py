@@ -39,9 +39,15 @@ from .types import TokenizedText
 
 __all__ = ["Admission", "BatchLimits", "Flow", "Scheduled", "TextScheduler"]
 
+# Up to this length a text's cost is linear in its tokens (the feed-forward layers dominate);
+# beyond it attention, quadratic, takes over (BERT-base: about equal at 512).
+ATTENTION_TOKENS = 512
+
 # Runs one batch on a worker thread: encoded texts in, one pooled vector per text out. The
 # flag says the batch runs alone (no other batch running or queued).
 InferBatch = Callable[[list[TokenizedText], bool], list[np.ndarray]]
+# Told of every batch cut: its size in texts and in padded tokens (metrics.py's histograms).
+BatchObserver = Callable[[int, int], None]
 # How far past the first entry (in batches) a batch may reach for texts of similar length.
 LOOKAHEAD_BATCHES = 4
 # How long a free worker waits for the queue to fill while another batch runs (see _hold).
@@ -81,6 +87,7 @@ class _Entry:
     seq: int  # ties keep arrival order
     state: int = _QUEUED
     inference_ms: float = 0.0  # of the batch that served it
+    batch: tuple[float, float, int, int] | None = None  # its start, end, texts, padded tokens
 
     def key(self) -> tuple[float, int, _Entry]:
         return (self.start, self.seq, self)
@@ -93,6 +100,9 @@ class Scheduled:
     pooled: list[np.ndarray]
     queue_ms: float
     inference_ms: float
+    # (start, end: time.perf_counter) of the request's batches, first to last, and the first
+    # batch's texts and padded tokens: what the trace shows.
+    batches: tuple[float, float, int, int] = (0.0, 0.0, 0, 0)
 
 
 @dataclass(eq=False)
@@ -132,12 +142,20 @@ class TextScheduler:
         self._wake = asyncio.Event()
         self._workers: list[asyncio.Task[None]] = []
         self._running = 0  # batches on the inference pool now
+        self._running_texts = 0  # their texts
         self._item_seconds = 0.01  # moving average of inference time per text: the retry hint
+        self.dropped = {"deadline": 0, "cancelled": 0}  # queued texts never run, by reason
+        self.on_batch: BatchObserver = _ignore_batch
 
     @property
     def queued(self) -> int:
         """Texts waiting for a batch now (not counting those still being tokenized)."""
         return self._live
+
+    @property
+    def in_flight(self) -> int:
+        """Texts admitted and not answered yet: being tokenized, queued or in a batch."""
+        return self._reserved + self._live + self._running_texts
 
     def admit(self, count: int) -> Admission:
         """Reserves room for `count` texts, or raises Overloaded before any work is done."""
@@ -157,6 +175,7 @@ class TextScheduler:
         return Overloaded(
             f"server is busy: {waiting} texts queued, limit {self.limits.max_queued} "
             "(MAX_PENDING_ITEMS); retry shortly",
+            limit="MAX_PENDING_ITEMS",
             retry_after_s=self._retry_after(),
         )
 
@@ -178,7 +197,7 @@ class TextScheduler:
         entries = []
         for item in encoded:
             start = max(self._virtual, flow.finish)
-            flow.finish = start + item.tokens
+            flow.finish = start + share_cost(item.tokens)
             entry = _Entry(item, loop.create_future(), deadline, start, next(self._seq))
             heapq.heappush(self._heap, entry.key())
             entries.append(entry)
@@ -194,11 +213,14 @@ class TextScheduler:
         except BaseException:
             for entry in entries:
                 entry.future.cancel()
-                self._drop(entry)  # still queued: the workers will skip it
+                self._drop(entry, "cancelled")  # still queued: the workers will skip it
             raise
         inference_ms = max(entry.inference_ms for entry in entries)
         total_ms = (time.perf_counter() - started) * 1000
-        return Scheduled(list(pooled), max(total_ms - inference_ms, 0.0), inference_ms)
+        batches = [entry.batch for entry in entries if entry.batch is not None]
+        first = min(batches)
+        span = (first[0], max(batch[1] for batch in batches), first[2], first[3])
+        return Scheduled(list(pooled), max(total_ms - inference_ms, 0.0), inference_ms, span)
 
     async def aclose(self) -> None:
         for worker in self._workers:
@@ -212,8 +234,9 @@ class TextScheduler:
                 for i in range(self.limits.workers)
             ]
 
-    def _drop(self, entry: _Entry) -> None:
+    def _drop(self, entry: _Entry, reason: str) -> None:
         if entry.state == _QUEUED:
+            self.dropped[reason] += 1
             entry.state = _DROPPED
             self._live -= 1
             self._live_tokens -= entry.encoded.tokens
@@ -237,6 +260,9 @@ class TextScheduler:
                 self._wake.set()  # more work: let an idle worker take it
             alone = self._running == 0 and not self._live
             self._running += 1
+            self._running_texts += len(batch)
+            padded = len(batch) * max(entry.encoded.tokens for entry in batch)
+            self.on_batch(len(batch), padded)
             started = time.perf_counter()
             try:
                 pooled = await loop.run_in_executor(
@@ -249,13 +275,16 @@ class TextScheduler:
                 continue
             finally:
                 self._running -= 1
+                self._running_texts -= len(batch)
                 if self._live:  # a worker holding for more of them need not wait any longer
                     self._wake.set()
-            elapsed = time.perf_counter() - started
+            ended = time.perf_counter()
+            elapsed = ended - started
             self._item_seconds = 0.8 * self._item_seconds + 0.2 * elapsed / len(batch)
             for entry, vector in zip(batch, pooled, strict=True):
                 if not entry.future.done():
                     entry.inference_ms = elapsed * 1000
+                    entry.batch = (started, ended, len(batch), padded)
                     entry.future.set_result(vector)
 
     def _should_hold(self) -> bool:
@@ -291,12 +320,12 @@ class TextScheduler:
             if entry.state != _QUEUED:
                 continue
             if entry.future.done():  # cancelled: the caller went away
-                self._drop(entry)
+                self._drop(entry, "cancelled")
             elif entry.deadline is not None and entry.deadline <= now:
                 entry.future.set_exception(
                     DeadlineExceeded("the deadline passed while the text was queued")
                 )
-                self._drop(entry)
+                self._drop(entry, "deadline")
             else:
                 candidates.append(entry)
         if not candidates:
@@ -346,3 +375,15 @@ class TextScheduler:
         """Seconds until the queue has likely drained enough to take a request again."""
         backlog = (self._live + self._reserved) * self._item_seconds / max(self.limits.workers, 1)
         return min(max(backlog, 0.05), 10.0)
+
+
+def share_cost(tokens: int) -> float:
+    """What a text costs its flow's fair share: its tokens, and past ATTENTION_TOKENS more,
+    as attention grows with the square of the length (a 8,192-token context costs about
+    16 times its tokens), so a stream of long documents cannot crowd out short requests by
+    costing as little as their token count says."""
+    return tokens * max(1.0, tokens / ATTENTION_TOKENS)
+
+
+def _ignore_batch(size: int, padded_tokens: int) -> None:
+    """The default BatchObserver: a scheduler nobody watches."""

@@ -38,6 +38,11 @@ class TextTokenizer:
         self.max_tokens = max_tokens
         pad_id = whole.token_to_id("[PAD]")
         self.pad_id = 0 if pad_id is None else pad_id
+        # The special tokens the template puts before and after a text (BERT: [CLS], [SEP]).
+        probe = whole.encode("a", add_special_tokens=False).ids
+        framed = whole.encode("a", add_special_tokens=True).ids
+        at = next(i for i in range(len(framed)) if framed[i : i + len(probe)] == probe)
+        self._lead, self._trail = framed[:at], framed[at + len(probe) :]
 
     def encode(
         self, texts: Sequence[str], may_cut: Sequence[bool], *, hold_gil: bool = False
@@ -72,6 +77,19 @@ class TextTokenizer:
             )
             for encoding, count in zip(encodings, counts, strict=True)
         ]
+
+    def document(self, text: str) -> tuple[np.ndarray, list[tuple[int, int]]]:
+        """A whole text's own tokens (no special tokens, never cut) and each one's character
+        span in it: what long texts are chunked by."""
+        encoding = self._whole.encode(text, add_special_tokens=False)
+        return np.asarray(encoding.ids, dtype=np.int64), list(encoding.offsets)
+
+    def frame(self, prompt_head: str) -> tuple[list[int], list[int]]:
+        """The ids before and after a text's own tokens when the model sees
+        `prompt_head + text`: the leading special tokens and the prefix's tokens, and the
+        trailing special tokens (learned from the tokenizer's own template)."""
+        head = self._whole.encode(prompt_head, add_special_tokens=False).ids if prompt_head else []
+        return self._lead + head, list(self._trail)
 
     def too_long(self, count: int, where: str = "input") -> str:
         """The refusal of a text of `count` tokens when truncation is not allowed."""

@@ -54,6 +54,8 @@ class TokenizedText:
     ids: np.ndarray  # int64 [tokens]
     type_ids: np.ndarray  # int64 [tokens]
     untruncated_tokens: int  # before truncation: what a refusal reports
+    # Late chunking: token ranges [start, end) mean-pooled each, instead of the whole text.
+    spans: tuple[tuple[int, int], ...] = ()
 
     @property
     def truncated(self) -> bool:

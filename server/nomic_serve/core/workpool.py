@@ -82,6 +82,7 @@ class WorkPool:
             raise Overloaded(
                 f"server is busy: {self._in_flight - self.workers} {self.name} jobs are "
                 "waiting already; retry shortly",
+                limit=f"{self.name}_pool",
                 retry_after_s=self._retry_after(),
             )
         queued = time.monotonic()

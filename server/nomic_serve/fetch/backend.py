@@ -18,7 +18,7 @@ from ipaddress import ip_address
 
 import httpcore
 
-from ..errors import FetchBlocked, FetchError, quoted
+from ..errors import FetchError, quoted
 from .guard import AddressPolicy, IPAddress
 
 __all__ = ["GuardedBackend", "Resolver", "resolve_host"]
@@ -75,5 +75,5 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         refusals = [self._policy.refusal(ip) for ip in addresses]
         allowed = [ip for ip, refusal in zip(addresses, refusals, strict=True) if refusal is None]
         if not allowed:
-            raise FetchBlocked(next(refusal for refusal in refusals if refusal))
+            raise next(refusal for refusal in refusals if refusal)
         return allowed

@@ -26,16 +26,18 @@ def _networks(*cidrs: str) -> tuple[IPNetwork, ...]:
 # AWS/GCP/Azure/OpenStack, AWS over IPv6, Alibaba.
 _METADATA = _networks("169.254.169.254/32", "fd00:ec2::254/128", "100.100.100.200/32")
 _NAT64 = ip_network("64:ff9b::/96")
-_RULES: tuple[tuple[str, tuple[IPNetwork, ...]], ...] = (
-    ("an unspecified address", _networks("0.0.0.0/8", "::/128")),
-    ("a loopback address", _networks("127.0.0.0/8", "::1/128")),
-    ("a link-local address", _networks("169.254.0.0/16", "fe80::/10")),
+# (rule: the metrics label, what the refusal says, its networks)
+_RULES: tuple[tuple[str, str, tuple[IPNetwork, ...]], ...] = (
+    ("unspecified", "an unspecified address", _networks("0.0.0.0/8", "::/128")),
+    ("loopback", "a loopback address", _networks("127.0.0.0/8", "::1/128")),
+    ("link_local", "a link-local address", _networks("169.254.0.0/16", "fe80::/10")),
     (
+        "private",
         "a private address",
         _networks("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7", "fec0::/10"),
     ),
-    ("a shared (carrier-grade NAT) address", _networks("100.64.0.0/10")),
-    ("a multicast address", _networks("224.0.0.0/4", "ff00::/8")),
+    ("shared", "a shared (carrier-grade NAT) address", _networks("100.64.0.0/10")),
+    ("multicast", "a multicast address", _networks("224.0.0.0/4", "ff00::/8")),
 )
 
 
@@ -49,27 +51,35 @@ class AddressPolicy:
         """Raises FetchBlocked naming the rule if `ip` must not be connected to."""
         refusal = self.refusal(ip)
         if refusal is not None:
-            raise FetchBlocked(refusal)
+            raise refusal
 
-    def refusal(self, ip: IPAddress) -> str | None:
-        """The reason `ip` is refused, or None if it may be connected to."""
+    def refusal(self, ip: IPAddress) -> FetchBlocked | None:
+        """Why `ip` is refused (the error to raise, naming its rule), or None if it may be
+        connected to."""
         judged = _embedded_ipv4(ip) or ip
         if any(judged in network for network in _METADATA):
-            return f"image URL resolves to a cloud metadata address ({ip}); it is never fetched"
+            return FetchBlocked(
+                f"image URL resolves to a cloud metadata address ({ip}); it is never fetched",
+                rule="metadata",
+            )
         if any(address in network for address in (ip, judged) for network in self._allow):
             return None
-        rule = _rule(judged)
-        if rule is None:
+        found = _rule(judged)
+        if found is None:
             return None
-        return f"image URL resolves to {rule} ({ip}); set FETCH_ALLOW_NETWORKS to allow it"
+        rule, description = found
+        return FetchBlocked(
+            f"image URL resolves to {description} ({ip}); set FETCH_ALLOW_NETWORKS to allow it",
+            rule=rule,
+        )
 
 
-def _rule(ip: IPAddress) -> str | None:
-    for name, networks in _RULES:
+def _rule(ip: IPAddress) -> tuple[str, str] | None:
+    for rule, description, networks in _RULES:
         if any(ip in network for network in networks):
-            return name
+            return rule, description
     if ip.is_reserved or not ip.is_global:
-        return "a reserved address"
+        return "reserved", "a reserved address"
     return None
 
 

@@ -210,12 +210,17 @@ def render(settings: Settings, assets: Assets | None = None) -> str:
     text_route = {"cluster": "grpc", "timeout": _seconds(settings.rest_timeout_s)}
     image_route = {"cluster": "grpc", "timeout": _seconds(settings.rest_image_timeout_s)}
     rest = Address(settings.rest_host, settings.port)
-    listener = _rest_listener(settings, rest, assets or Assets.installed(), text_route, image_route)
+    metrics = settings.rest_metrics and settings.metrics_port > 0
+    listener = _rest_listener(
+        settings, rest, assets or Assets.installed(), text_route, image_route, metrics
+    )
     return _template(
         "envoy.yaml.in",
+        METRICS_CLUSTER=_metrics_cluster(settings) if metrics else "",
         ADMIN=_admin(settings),
         LISTENERS=_indented(listener, 4),
         GRPC_ADDRESS=Address("127.0.0.1", settings.grpc_port).socket_address(),
+        UPSTREAM_TLS=json.dumps(_upstream_tls(settings)),
     )
 
 
@@ -259,6 +264,11 @@ def render_gateway(gateway: Gateway, settings: Settings, assets: Assets | None =
         UNHEALTHY_THRESHOLD=UNHEALTHY_THRESHOLD,
         HEALTHY_THRESHOLD=HEALTHY_THRESHOLD,
         ENDPOINTS=json.dumps(endpoints),
+        GRPC_DOWNSTREAM_TLS=json.dumps(_downstream_tls(settings, alpn=["h2"])),
+        REPLICA_TLS=json.dumps(_upstream_tls(settings)),
+        GRPC_RATE_LIMIT=json.dumps(
+            _rate_limit("grpc_rate_limit", settings if settings.rate_limit_rps else None)
+        ),
     )
 
 
@@ -320,7 +330,9 @@ def _rest_listener(
     assets: Assets,
     text_route: Mapping[str, object],
     image_route: Mapping[str, object],
+    metrics: bool = False,
 ) -> str:
+    """The REST listener; `metrics`: /metrics too, from the server's METRICS_PORT."""
     policy = cors_policy(settings.cors_origins, settings.disable_cors)
     matchers = (
         [{"safe_regex": {"regex": ".*"}}]
@@ -330,6 +342,14 @@ def _rest_listener(
     return _template(
         "rest_listener.yaml.in",
         REST_ADDRESS=listen.socket_address(),
+        METRICS_ROUTE=" " * 20 + "- " + json.dumps(_METRICS_ROUTE) if metrics else "",
+        DOWNSTREAM_TLS=json.dumps(_downstream_tls(settings)),
+        RATE_LIMIT_FILTER=json.dumps(_rate_limit("rest_rate_limit", None)),
+        RATE_LIMIT=json.dumps(
+            {"envoy.filters.http.local_ratelimit": _rate_limit("rest_rate_limit", settings)}
+            if settings.rate_limit_rps
+            else {}
+        ),
         CORS_ORIGIN_MATCHERS=json.dumps(matchers),
         NO_TRANSCODING=json.dumps(_NO_TRANSCODING),
         LOCAL_REPLY_MAPPERS=json.dumps(_local_reply_mappers()),
@@ -341,6 +361,124 @@ def _rest_listener(
         TEXT_ROUTE=json.dumps(text_route),
         IMAGE_ROUTE=json.dumps(image_route),
     )
+
+
+# REST_METRICS: GET /metrics answered by the server's metrics port, untranscoded. It is
+# outside the API keys' reach (they guard gRPC calls), so it is off unless asked for.
+_METRICS_ROUTE = {
+    "match": {"path": "/metrics"},
+    "typed_per_filter_config": _NO_TRANSCODING,
+    "route": {"cluster": "metrics", "timeout": "10s"},
+}
+
+
+def _metrics_cluster(settings: Settings) -> str:
+    """The cluster of the server's metrics port (HTTP/1.1, on 127.0.0.1 beside Envoy)."""
+    cluster = {
+        "name": "metrics",
+        "type": "STATIC",
+        "connect_timeout": "2s",
+        "load_assignment": {
+            "cluster_name": "metrics",
+            "endpoints": [
+                {
+                    "lb_endpoints": [
+                        {
+                            "endpoint": {
+                                "address": {
+                                    "socket_address": Address(
+                                        "127.0.0.1", settings.metrics_port
+                                    ).socket()
+                                }
+                            }
+                        }
+                    ]
+                }
+            ],
+        },
+    }
+    return " " * 4 + "- " + json.dumps(cluster)
+
+
+def _rate_limit(prefix: str, settings: Settings | None) -> dict[str, object]:
+    """Envoy's local rate limit: a token bucket of RATE_LIMIT_RPS a second holding up to
+    RATE_LIMIT_BURST (default: one second's worth). Refused calls get HTTP 429 with
+    `retry-after: 1` and the x-ratelimit headers; gRPC ones RESOURCE_EXHAUSTED. None: the
+    filter without a bucket, which limits nothing (routes give theirs)."""
+    config: dict[str, object] = {
+        "@type": "type.googleapis.com/"
+        "envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit",
+        "stat_prefix": prefix,
+    }
+    if settings is None:
+        return config
+    rps = settings.rate_limit_rps
+    everything = {"default_value": {"numerator": 100, "denominator": "HUNDRED"}}
+    return {
+        **config,
+        "token_bucket": {
+            "max_tokens": settings.rate_limit_burst or rps,
+            "tokens_per_fill": rps,
+            "fill_interval": "1s",
+        },
+        "filter_enabled": {"runtime_key": f"{prefix}_enabled", **everything},
+        "filter_enforced": {"runtime_key": f"{prefix}_enforced", **everything},
+        "rate_limited_as_resource_exhausted": True,
+        "enable_x_ratelimit_headers": "DRAFT_VERSION_03",
+        "response_headers_to_add": [
+            {"append_action": "OVERWRITE_IF_EXISTS_OR_ADD",
+             "header": {"key": "retry-after", "value": "1"}}
+        ],
+    }  # fmt: skip
+
+
+_TLS_SOCKET = "envoy.transport_sockets.tls"
+_TLS_TYPES = "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3."
+
+
+def _certificate(settings: Settings) -> list[dict[str, object]]:
+    return [
+        {
+            "certificate_chain": {"filename": str(settings.tls_cert)},
+            "private_key": {"filename": str(settings.tls_key)},
+        }
+    ]
+
+
+def _downstream_tls(settings: Settings, alpn: list[str] | None = None) -> dict[str, object] | None:
+    """A listener over TLS with the server's own files: ALPN offers HTTP/2 and HTTP/1.1 (REST)
+    or `alpn`, and with TLS_CLIENT_CA a client certificate it signed is required, as on the
+    server's gRPC port. Envoy reads the files at start: a rotated certificate takes a restart
+    of Envoy (the server itself reloads its own)."""
+    if settings.tls_cert is None or settings.tls_key is None:
+        return None
+    context: dict[str, object] = {
+        "tls_certificates": _certificate(settings),
+        "alpn_protocols": alpn or ["h2", "http/1.1"],
+    }
+    tls: dict[str, object] = {"@type": _TLS_TYPES + "DownstreamTlsContext"}
+    if settings.tls_client_ca is not None:
+        context["validation_context"] = {"trusted_ca": {"filename": str(settings.tls_client_ca)}}
+        tls["require_client_certificate"] = True
+    tls["common_tls_context"] = context
+    return {"name": _TLS_SOCKET, "typed_config": tls}
+
+
+def _upstream_tls(settings: Settings) -> dict[str, object] | None:
+    """The hop to the server (the sidecar's, on 127.0.0.1) or to the replicas (the gateway's)
+    over TLS when TLS_CERT is set: the servers serve TLS then and accept nothing else. The
+    chain is verified against TLS_UPSTREAM_CA when set; names are not (a replica is reached
+    by its pod IP, which its certificate does not name). With mTLS Envoy presents TLS_CERT,
+    so TLS_CLIENT_CA must trust its issuer."""
+    if settings.tls_cert is None or settings.tls_key is None:
+        return None
+    context: dict[str, object] = {"alpn_protocols": ["h2"]}
+    if settings.tls_upstream_ca is not None:
+        context["validation_context"] = {"trusted_ca": {"filename": str(settings.tls_upstream_ca)}}
+    if settings.tls_client_ca is not None:
+        context["tls_certificates"] = _certificate(settings)
+    tls = {"@type": _TLS_TYPES + "UpstreamTlsContext", "common_tls_context": context}
+    return {"name": _TLS_SOCKET, "typed_config": tls}
 
 
 def _admin(settings: Settings) -> str:

@@ -9,6 +9,42 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class SimilarityInput(_message.Message):
+    __slots__ = ("text", "image", "image_data", "prefix")
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_DATA_FIELD_NUMBER: _ClassVar[int]
+    PREFIX_FIELD_NUMBER: _ClassVar[int]
+    text: str
+    image: str
+    image_data: bytes
+    prefix: str
+    def __init__(self, text: _Optional[str] = ..., image: _Optional[str] = ..., image_data: _Optional[bytes] = ..., prefix: _Optional[str] = ...) -> None: ...
+
+class SimilarityRequest(_message.Message):
+    __slots__ = ("query", "candidates", "dim", "truncate")
+    QUERY_FIELD_NUMBER: _ClassVar[int]
+    CANDIDATES_FIELD_NUMBER: _ClassVar[int]
+    DIM_FIELD_NUMBER: _ClassVar[int]
+    TRUNCATE_FIELD_NUMBER: _ClassVar[int]
+    query: SimilarityInput
+    candidates: _containers.RepeatedCompositeFieldContainer[SimilarityInput]
+    dim: int
+    truncate: bool
+    def __init__(self, query: _Optional[_Union[SimilarityInput, _Mapping]] = ..., candidates: _Optional[_Iterable[_Union[SimilarityInput, _Mapping]]] = ..., dim: _Optional[int] = ..., truncate: _Optional[bool] = ...) -> None: ...
+
+class SimilarityResponse(_message.Message):
+    __slots__ = ("scores", "ranking", "time_ms", "dim")
+    SCORES_FIELD_NUMBER: _ClassVar[int]
+    RANKING_FIELD_NUMBER: _ClassVar[int]
+    TIME_MS_FIELD_NUMBER: _ClassVar[int]
+    DIM_FIELD_NUMBER: _ClassVar[int]
+    scores: _containers.RepeatedScalarFieldContainer[float]
+    ranking: _containers.RepeatedScalarFieldContainer[int]
+    time_ms: float
+    dim: int
+    def __init__(self, scores: _Optional[_Iterable[float]] = ..., ranking: _Optional[_Iterable[int]] = ..., time_ms: _Optional[float] = ..., dim: _Optional[int] = ...) -> None: ...
+
 class CreateEmbeddingsRequest(_message.Message):
     __slots__ = ("input", "model", "dimensions", "encoding_format", "user", "prefix")
     INPUT_FIELD_NUMBER: _ClassVar[int]
@@ -56,148 +92,232 @@ class EmbeddingUsage(_message.Message):
     def __init__(self, prompt_tokens: _Optional[int] = ..., total_tokens: _Optional[int] = ...) -> None: ...
 
 class EmbedRequest(_message.Message):
-    __slots__ = ("input", "dim", "prefix", "truncate")
+    __slots__ = ("input", "dim", "prefix", "truncate", "encoding", "long_input", "chunk_tokens", "chunk_overlap")
     INPUT_FIELD_NUMBER: _ClassVar[int]
     DIM_FIELD_NUMBER: _ClassVar[int]
     PREFIX_FIELD_NUMBER: _ClassVar[int]
     TRUNCATE_FIELD_NUMBER: _ClassVar[int]
+    ENCODING_FIELD_NUMBER: _ClassVar[int]
+    LONG_INPUT_FIELD_NUMBER: _ClassVar[int]
+    CHUNK_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    CHUNK_OVERLAP_FIELD_NUMBER: _ClassVar[int]
     input: str
     dim: int
     prefix: str
     truncate: bool
-    def __init__(self, input: _Optional[str] = ..., dim: _Optional[int] = ..., prefix: _Optional[str] = ..., truncate: _Optional[bool] = ...) -> None: ...
+    encoding: str
+    long_input: str
+    chunk_tokens: int
+    chunk_overlap: int
+    def __init__(self, input: _Optional[str] = ..., dim: _Optional[int] = ..., prefix: _Optional[str] = ..., truncate: _Optional[bool] = ..., encoding: _Optional[str] = ..., long_input: _Optional[str] = ..., chunk_tokens: _Optional[int] = ..., chunk_overlap: _Optional[int] = ...) -> None: ...
 
 class EmbedResponse(_message.Message):
-    __slots__ = ("embedding", "tokens", "time_ms", "truncated", "model")
+    __slots__ = ("embedding", "tokens", "time_ms", "truncated", "model", "packed", "chunks")
     EMBEDDING_FIELD_NUMBER: _ClassVar[int]
     TOKENS_FIELD_NUMBER: _ClassVar[int]
     TIME_MS_FIELD_NUMBER: _ClassVar[int]
     TRUNCATED_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
+    PACKED_FIELD_NUMBER: _ClassVar[int]
+    CHUNKS_FIELD_NUMBER: _ClassVar[int]
     embedding: _containers.RepeatedScalarFieldContainer[float]
     tokens: int
     time_ms: float
     truncated: bool
     model: str
-    def __init__(self, embedding: _Optional[_Iterable[float]] = ..., tokens: _Optional[int] = ..., time_ms: _Optional[float] = ..., truncated: _Optional[bool] = ..., model: _Optional[str] = ...) -> None: ...
+    packed: PackedEmbedding
+    chunks: Chunks
+    def __init__(self, embedding: _Optional[_Iterable[float]] = ..., tokens: _Optional[int] = ..., time_ms: _Optional[float] = ..., truncated: _Optional[bool] = ..., model: _Optional[str] = ..., packed: _Optional[_Union[PackedEmbedding, _Mapping]] = ..., chunks: _Optional[_Union[Chunks, _Mapping]] = ...) -> None: ...
 
 class EmbedQueryRequest(_message.Message):
-    __slots__ = ("input", "dim", "truncate")
+    __slots__ = ("input", "dim", "truncate", "encoding")
     INPUT_FIELD_NUMBER: _ClassVar[int]
     DIM_FIELD_NUMBER: _ClassVar[int]
     TRUNCATE_FIELD_NUMBER: _ClassVar[int]
+    ENCODING_FIELD_NUMBER: _ClassVar[int]
     input: str
     dim: int
     truncate: bool
-    def __init__(self, input: _Optional[str] = ..., dim: _Optional[int] = ..., truncate: _Optional[bool] = ...) -> None: ...
+    encoding: str
+    def __init__(self, input: _Optional[str] = ..., dim: _Optional[int] = ..., truncate: _Optional[bool] = ..., encoding: _Optional[str] = ...) -> None: ...
 
 class EmbedQueryResponse(_message.Message):
-    __slots__ = ("embedding", "tokens", "time_ms", "truncated", "model")
+    __slots__ = ("embedding", "tokens", "time_ms", "truncated", "model", "packed")
     EMBEDDING_FIELD_NUMBER: _ClassVar[int]
     TOKENS_FIELD_NUMBER: _ClassVar[int]
     TIME_MS_FIELD_NUMBER: _ClassVar[int]
     TRUNCATED_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
+    PACKED_FIELD_NUMBER: _ClassVar[int]
     embedding: _containers.RepeatedScalarFieldContainer[float]
     tokens: int
     time_ms: float
     truncated: bool
     model: str
-    def __init__(self, embedding: _Optional[_Iterable[float]] = ..., tokens: _Optional[int] = ..., time_ms: _Optional[float] = ..., truncated: _Optional[bool] = ..., model: _Optional[str] = ...) -> None: ...
+    packed: PackedEmbedding
+    def __init__(self, embedding: _Optional[_Iterable[float]] = ..., tokens: _Optional[int] = ..., time_ms: _Optional[float] = ..., truncated: _Optional[bool] = ..., model: _Optional[str] = ..., packed: _Optional[_Union[PackedEmbedding, _Mapping]] = ...) -> None: ...
 
 class EmbedListRequest(_message.Message):
-    __slots__ = ("inputs", "dim", "prefix", "truncate")
+    __slots__ = ("inputs", "dim", "prefix", "truncate", "encoding")
     INPUTS_FIELD_NUMBER: _ClassVar[int]
     DIM_FIELD_NUMBER: _ClassVar[int]
     PREFIX_FIELD_NUMBER: _ClassVar[int]
     TRUNCATE_FIELD_NUMBER: _ClassVar[int]
+    ENCODING_FIELD_NUMBER: _ClassVar[int]
     inputs: _containers.RepeatedScalarFieldContainer[str]
     dim: int
     prefix: str
     truncate: bool
-    def __init__(self, inputs: _Optional[_Iterable[str]] = ..., dim: _Optional[int] = ..., prefix: _Optional[str] = ..., truncate: _Optional[bool] = ...) -> None: ...
+    encoding: str
+    def __init__(self, inputs: _Optional[_Iterable[str]] = ..., dim: _Optional[int] = ..., prefix: _Optional[str] = ..., truncate: _Optional[bool] = ..., encoding: _Optional[str] = ...) -> None: ...
 
 class EmbedListResponse(_message.Message):
-    __slots__ = ("embeddings", "tokens", "time_ms", "truncated", "model")
+    __slots__ = ("embeddings", "tokens", "time_ms", "truncated", "model", "packed")
     EMBEDDINGS_FIELD_NUMBER: _ClassVar[int]
     TOKENS_FIELD_NUMBER: _ClassVar[int]
     TIME_MS_FIELD_NUMBER: _ClassVar[int]
     TRUNCATED_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
+    PACKED_FIELD_NUMBER: _ClassVar[int]
     embeddings: _containers.RepeatedCompositeFieldContainer[_struct_pb2.ListValue]
     tokens: _containers.RepeatedScalarFieldContainer[int]
     time_ms: float
     truncated: _containers.RepeatedScalarFieldContainer[bool]
     model: str
-    def __init__(self, embeddings: _Optional[_Iterable[_Union[_struct_pb2.ListValue, _Mapping]]] = ..., tokens: _Optional[_Iterable[int]] = ..., time_ms: _Optional[float] = ..., truncated: _Optional[_Iterable[bool]] = ..., model: _Optional[str] = ...) -> None: ...
+    packed: PackedEmbeddings
+    def __init__(self, embeddings: _Optional[_Iterable[_Union[_struct_pb2.ListValue, _Mapping]]] = ..., tokens: _Optional[_Iterable[int]] = ..., time_ms: _Optional[float] = ..., truncated: _Optional[_Iterable[bool]] = ..., model: _Optional[str] = ..., packed: _Optional[_Union[PackedEmbeddings, _Mapping]] = ...) -> None: ...
 
 class EmbedBatchRequest(_message.Message):
-    __slots__ = ("input", "dim", "prefix", "truncate")
+    __slots__ = ("input", "dim", "prefix", "truncate", "encoding", "long_input", "chunk_tokens", "chunk_overlap")
     INPUT_FIELD_NUMBER: _ClassVar[int]
     DIM_FIELD_NUMBER: _ClassVar[int]
     PREFIX_FIELD_NUMBER: _ClassVar[int]
     TRUNCATE_FIELD_NUMBER: _ClassVar[int]
+    ENCODING_FIELD_NUMBER: _ClassVar[int]
+    LONG_INPUT_FIELD_NUMBER: _ClassVar[int]
+    CHUNK_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    CHUNK_OVERLAP_FIELD_NUMBER: _ClassVar[int]
     input: str
     dim: int
     prefix: str
     truncate: bool
-    def __init__(self, input: _Optional[str] = ..., dim: _Optional[int] = ..., prefix: _Optional[str] = ..., truncate: _Optional[bool] = ...) -> None: ...
+    encoding: str
+    long_input: str
+    chunk_tokens: int
+    chunk_overlap: int
+    def __init__(self, input: _Optional[str] = ..., dim: _Optional[int] = ..., prefix: _Optional[str] = ..., truncate: _Optional[bool] = ..., encoding: _Optional[str] = ..., long_input: _Optional[str] = ..., chunk_tokens: _Optional[int] = ..., chunk_overlap: _Optional[int] = ...) -> None: ...
 
 class EmbedBatchResponse(_message.Message):
-    __slots__ = ("index", "embedding", "tokens", "truncated", "error")
+    __slots__ = ("index", "embedding", "tokens", "truncated", "error", "packed", "chunks")
     INDEX_FIELD_NUMBER: _ClassVar[int]
     EMBEDDING_FIELD_NUMBER: _ClassVar[int]
     TOKENS_FIELD_NUMBER: _ClassVar[int]
     TRUNCATED_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
+    PACKED_FIELD_NUMBER: _ClassVar[int]
+    CHUNKS_FIELD_NUMBER: _ClassVar[int]
     index: int
     embedding: _containers.RepeatedScalarFieldContainer[float]
     tokens: int
     truncated: bool
     error: _status_pb2.Status
-    def __init__(self, index: _Optional[int] = ..., embedding: _Optional[_Iterable[float]] = ..., tokens: _Optional[int] = ..., truncated: _Optional[bool] = ..., error: _Optional[_Union[_status_pb2.Status, _Mapping]] = ...) -> None: ...
+    packed: PackedEmbedding
+    chunks: Chunks
+    def __init__(self, index: _Optional[int] = ..., embedding: _Optional[_Iterable[float]] = ..., tokens: _Optional[int] = ..., truncated: _Optional[bool] = ..., error: _Optional[_Union[_status_pb2.Status, _Mapping]] = ..., packed: _Optional[_Union[PackedEmbedding, _Mapping]] = ..., chunks: _Optional[_Union[Chunks, _Mapping]] = ...) -> None: ...
 
 class ImageEmbedRequest(_message.Message):
-    __slots__ = ("content", "data", "dim")
+    __slots__ = ("content", "data", "dim", "encoding")
     CONTENT_FIELD_NUMBER: _ClassVar[int]
     DATA_FIELD_NUMBER: _ClassVar[int]
     DIM_FIELD_NUMBER: _ClassVar[int]
+    ENCODING_FIELD_NUMBER: _ClassVar[int]
     content: str
     data: bytes
     dim: int
-    def __init__(self, content: _Optional[str] = ..., data: _Optional[bytes] = ..., dim: _Optional[int] = ...) -> None: ...
+    encoding: str
+    def __init__(self, content: _Optional[str] = ..., data: _Optional[bytes] = ..., dim: _Optional[int] = ..., encoding: _Optional[str] = ...) -> None: ...
 
 class ImageEmbedResponse(_message.Message):
-    __slots__ = ("embedding", "time_ms", "model")
+    __slots__ = ("embedding", "time_ms", "model", "packed")
     EMBEDDING_FIELD_NUMBER: _ClassVar[int]
     TIME_MS_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
+    PACKED_FIELD_NUMBER: _ClassVar[int]
     embedding: _containers.RepeatedScalarFieldContainer[float]
     time_ms: float
     model: str
-    def __init__(self, embedding: _Optional[_Iterable[float]] = ..., time_ms: _Optional[float] = ..., model: _Optional[str] = ...) -> None: ...
+    packed: PackedEmbedding
+    def __init__(self, embedding: _Optional[_Iterable[float]] = ..., time_ms: _Optional[float] = ..., model: _Optional[str] = ..., packed: _Optional[_Union[PackedEmbedding, _Mapping]] = ...) -> None: ...
 
 class ImageEmbedListRequest(_message.Message):
-    __slots__ = ("contents", "dim", "data")
+    __slots__ = ("contents", "dim", "data", "encoding")
     CONTENTS_FIELD_NUMBER: _ClassVar[int]
     DIM_FIELD_NUMBER: _ClassVar[int]
     DATA_FIELD_NUMBER: _ClassVar[int]
+    ENCODING_FIELD_NUMBER: _ClassVar[int]
     contents: _containers.RepeatedScalarFieldContainer[str]
     dim: int
     data: _containers.RepeatedScalarFieldContainer[bytes]
-    def __init__(self, contents: _Optional[_Iterable[str]] = ..., dim: _Optional[int] = ..., data: _Optional[_Iterable[bytes]] = ...) -> None: ...
+    encoding: str
+    def __init__(self, contents: _Optional[_Iterable[str]] = ..., dim: _Optional[int] = ..., data: _Optional[_Iterable[bytes]] = ..., encoding: _Optional[str] = ...) -> None: ...
 
 class ImageEmbedListResponse(_message.Message):
-    __slots__ = ("embeddings", "time_ms", "model", "errors")
+    __slots__ = ("embeddings", "time_ms", "model", "errors", "packed")
     EMBEDDINGS_FIELD_NUMBER: _ClassVar[int]
     TIME_MS_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     ERRORS_FIELD_NUMBER: _ClassVar[int]
+    PACKED_FIELD_NUMBER: _ClassVar[int]
     embeddings: _containers.RepeatedCompositeFieldContainer[_struct_pb2.ListValue]
     time_ms: float
     model: str
     errors: _containers.RepeatedCompositeFieldContainer[ItemError]
-    def __init__(self, embeddings: _Optional[_Iterable[_Union[_struct_pb2.ListValue, _Mapping]]] = ..., time_ms: _Optional[float] = ..., model: _Optional[str] = ..., errors: _Optional[_Iterable[_Union[ItemError, _Mapping]]] = ...) -> None: ...
+    packed: PackedEmbeddings
+    def __init__(self, embeddings: _Optional[_Iterable[_Union[_struct_pb2.ListValue, _Mapping]]] = ..., time_ms: _Optional[float] = ..., model: _Optional[str] = ..., errors: _Optional[_Iterable[_Union[ItemError, _Mapping]]] = ..., packed: _Optional[_Union[PackedEmbeddings, _Mapping]] = ...) -> None: ...
+
+class PackedEmbedding(_message.Message):
+    __slots__ = ("encoding", "dim", "data")
+    ENCODING_FIELD_NUMBER: _ClassVar[int]
+    DIM_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    encoding: str
+    dim: int
+    data: bytes
+    def __init__(self, encoding: _Optional[str] = ..., dim: _Optional[int] = ..., data: _Optional[bytes] = ...) -> None: ...
+
+class Chunks(_message.Message):
+    __slots__ = ("mode", "chunks")
+    MODE_FIELD_NUMBER: _ClassVar[int]
+    CHUNKS_FIELD_NUMBER: _ClassVar[int]
+    mode: str
+    chunks: _containers.RepeatedCompositeFieldContainer[Chunk]
+    def __init__(self, mode: _Optional[str] = ..., chunks: _Optional[_Iterable[_Union[Chunk, _Mapping]]] = ...) -> None: ...
+
+class Chunk(_message.Message):
+    __slots__ = ("embedding", "packed", "token_start", "token_end", "char_start", "char_end")
+    EMBEDDING_FIELD_NUMBER: _ClassVar[int]
+    PACKED_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_START_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_END_FIELD_NUMBER: _ClassVar[int]
+    CHAR_START_FIELD_NUMBER: _ClassVar[int]
+    CHAR_END_FIELD_NUMBER: _ClassVar[int]
+    embedding: _containers.RepeatedScalarFieldContainer[float]
+    packed: PackedEmbedding
+    token_start: int
+    token_end: int
+    char_start: int
+    char_end: int
+    def __init__(self, embedding: _Optional[_Iterable[float]] = ..., packed: _Optional[_Union[PackedEmbedding, _Mapping]] = ..., token_start: _Optional[int] = ..., token_end: _Optional[int] = ..., char_start: _Optional[int] = ..., char_end: _Optional[int] = ...) -> None: ...
+
+class PackedEmbeddings(_message.Message):
+    __slots__ = ("encoding", "dim", "data")
+    ENCODING_FIELD_NUMBER: _ClassVar[int]
+    DIM_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    encoding: str
+    dim: int
+    data: _containers.RepeatedScalarFieldContainer[bytes]
+    def __init__(self, encoding: _Optional[str] = ..., dim: _Optional[int] = ..., data: _Optional[_Iterable[bytes]] = ...) -> None: ...
 
 class ItemError(_message.Message):
     __slots__ = ("index", "status")
@@ -276,11 +396,13 @@ class HealthResponse(_message.Message):
     def __init__(self, status: _Optional[str] = ..., text_model: _Optional[bool] = ..., vision_model: _Optional[bool] = ..., text_model_name: _Optional[str] = ..., provider: _Optional[str] = ..., vision_model_name: _Optional[str] = ...) -> None: ...
 
 class InfoRequest(_message.Message):
-    __slots__ = ()
-    def __init__(self) -> None: ...
+    __slots__ = ("quantization_dims",)
+    QUANTIZATION_DIMS_FIELD_NUMBER: _ClassVar[int]
+    quantization_dims: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, quantization_dims: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class InfoResponse(_message.Message):
-    __slots__ = ("averaging", "load_cuda", "txt_model", "tokenizer", "img_model", "text", "vision", "default_prefix", "version", "limits", "exif_orientation", "cache")
+    __slots__ = ("averaging", "load_cuda", "txt_model", "tokenizer", "img_model", "text", "vision", "default_prefix", "version", "limits", "exif_orientation", "cache", "quantization")
     AVERAGING_FIELD_NUMBER: _ClassVar[int]
     LOAD_CUDA_FIELD_NUMBER: _ClassVar[int]
     TXT_MODEL_FIELD_NUMBER: _ClassVar[int]
@@ -293,6 +415,7 @@ class InfoResponse(_message.Message):
     LIMITS_FIELD_NUMBER: _ClassVar[int]
     EXIF_ORIENTATION_FIELD_NUMBER: _ClassVar[int]
     CACHE_FIELD_NUMBER: _ClassVar[int]
+    QUANTIZATION_FIELD_NUMBER: _ClassVar[int]
     averaging: str
     load_cuda: bool
     txt_model: str
@@ -305,7 +428,32 @@ class InfoResponse(_message.Message):
     limits: Limits
     exif_orientation: bool
     cache: CacheStats
-    def __init__(self, averaging: _Optional[str] = ..., load_cuda: _Optional[bool] = ..., txt_model: _Optional[str] = ..., tokenizer: _Optional[str] = ..., img_model: _Optional[str] = ..., text: _Optional[_Union[ModelInfo, _Mapping]] = ..., vision: _Optional[_Union[ModelInfo, _Mapping]] = ..., default_prefix: _Optional[str] = ..., version: _Optional[str] = ..., limits: _Optional[_Union[Limits, _Mapping]] = ..., exif_orientation: _Optional[bool] = ..., cache: _Optional[_Union[CacheStats, _Mapping]] = ...) -> None: ...
+    quantization: Quantization
+    def __init__(self, averaging: _Optional[str] = ..., load_cuda: _Optional[bool] = ..., txt_model: _Optional[str] = ..., tokenizer: _Optional[str] = ..., img_model: _Optional[str] = ..., text: _Optional[_Union[ModelInfo, _Mapping]] = ..., vision: _Optional[_Union[ModelInfo, _Mapping]] = ..., default_prefix: _Optional[str] = ..., version: _Optional[str] = ..., limits: _Optional[_Union[Limits, _Mapping]] = ..., exif_orientation: _Optional[bool] = ..., cache: _Optional[_Union[CacheStats, _Mapping]] = ..., quantization: _Optional[_Union[Quantization, _Mapping]] = ...) -> None: ...
+
+class Quantization(_message.Message):
+    __slots__ = ("source", "detail", "sha256", "dims", "ranges")
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    DETAIL_FIELD_NUMBER: _ClassVar[int]
+    SHA256_FIELD_NUMBER: _ClassVar[int]
+    DIMS_FIELD_NUMBER: _ClassVar[int]
+    RANGES_FIELD_NUMBER: _ClassVar[int]
+    source: str
+    detail: str
+    sha256: str
+    dims: _containers.RepeatedScalarFieldContainer[int]
+    ranges: _containers.RepeatedCompositeFieldContainer[QuantizationRange]
+    def __init__(self, source: _Optional[str] = ..., detail: _Optional[str] = ..., sha256: _Optional[str] = ..., dims: _Optional[_Iterable[int]] = ..., ranges: _Optional[_Iterable[_Union[QuantizationRange, _Mapping]]] = ...) -> None: ...
+
+class QuantizationRange(_message.Message):
+    __slots__ = ("dim", "min", "max")
+    DIM_FIELD_NUMBER: _ClassVar[int]
+    MIN_FIELD_NUMBER: _ClassVar[int]
+    MAX_FIELD_NUMBER: _ClassVar[int]
+    dim: int
+    min: _containers.RepeatedScalarFieldContainer[float]
+    max: _containers.RepeatedScalarFieldContainer[float]
+    def __init__(self, dim: _Optional[int] = ..., min: _Optional[_Iterable[float]] = ..., max: _Optional[_Iterable[float]] = ...) -> None: ...
 
 class Limits(_message.Message):
     __slots__ = ("image_max_bytes", "image_max_pixels", "image_max_per_request", "image_decode_timeout_s", "fetch_timeout_s", "fetch_max_redirects", "fetch_allow_networks", "max_list_inputs", "max_pending_items", "stream_window", "grpc_max_message_bytes", "image_max_pending", "image_max_pending_bytes", "image_decode_bytes", "fetch_connections", "fetch_connections_per_request")

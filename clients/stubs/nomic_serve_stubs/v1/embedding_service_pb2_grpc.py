@@ -87,6 +87,11 @@ class EmbeddingServiceStub:
                 request_serializer=nomic_dot_serve_dot_v1_dot_embedding__service__pb2.InfoRequest.SerializeToString,
                 response_deserializer=nomic_dot_serve_dot_v1_dot_embedding__service__pb2.InfoResponse.FromString,
                 _registered_method=True)
+        self.Similarity = channel.unary_unary(
+                '/nomic.serve.v1.EmbeddingService/Similarity',
+                request_serializer=nomic_dot_serve_dot_v1_dot_embedding__service__pb2.SimilarityRequest.SerializeToString,
+                response_deserializer=nomic_dot_serve_dot_v1_dot_embedding__service__pb2.SimilarityResponse.FromString,
+                _registered_method=True)
         self.CreateEmbeddings = channel.unary_unary(
                 '/nomic.serve.v1.EmbeddingService/CreateEmbeddings',
                 request_serializer=nomic_dot_serve_dot_v1_dot_embedding__service__pb2.CreateEmbeddingsRequest.SerializeToString,
@@ -175,6 +180,15 @@ class EmbeddingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Similarity(self, request, context):
+        """Scores candidates (texts and images, mixed) against one query (a text or an
+        image) by the cosine of their embeddings: the vectors the other RPCs return,
+        in the space the text and vision models share.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def CreateEmbeddings(self, request, context):
         """Embeds texts in the shape of OpenAI's embeddings API, so OpenAI clients work
         unchanged with `base_url` pointing here.
@@ -230,6 +244,11 @@ def add_EmbeddingServiceServicer_to_server(servicer, server):
                     servicer.Info,
                     request_deserializer=nomic_dot_serve_dot_v1_dot_embedding__service__pb2.InfoRequest.FromString,
                     response_serializer=nomic_dot_serve_dot_v1_dot_embedding__service__pb2.InfoResponse.SerializeToString,
+            ),
+            'Similarity': grpc.unary_unary_rpc_method_handler(
+                    servicer.Similarity,
+                    request_deserializer=nomic_dot_serve_dot_v1_dot_embedding__service__pb2.SimilarityRequest.FromString,
+                    response_serializer=nomic_dot_serve_dot_v1_dot_embedding__service__pb2.SimilarityResponse.SerializeToString,
             ),
             'CreateEmbeddings': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateEmbeddings,
@@ -488,6 +507,33 @@ class EmbeddingService:
             '/nomic.serve.v1.EmbeddingService/Info',
             nomic_dot_serve_dot_v1_dot_embedding__service__pb2.InfoRequest.SerializeToString,
             nomic_dot_serve_dot_v1_dot_embedding__service__pb2.InfoResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Similarity(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/nomic.serve.v1.EmbeddingService/Similarity',
+            nomic_dot_serve_dot_v1_dot_embedding__service__pb2.SimilarityRequest.SerializeToString,
+            nomic_dot_serve_dot_v1_dot_embedding__service__pb2.SimilarityResponse.FromString,
             options,
             channel_credentials,
             insecure,
