@@ -38,6 +38,9 @@ log = logging.getLogger("nomic_serve")
 FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGUSR1, signal.SIGHUP)
 PR_SET_PDEATHSIG = 1  # <sys/prctl.h>
 CONFIG_EXIT = 1  # __main__'s exit code for a configuration or model error
+# 1: the kernel hands the connections queued on a closing listener to another one of its
+# SO_REUSEPORT group, instead of resetting them (Linux 5.14+, one value per network namespace).
+MIGRATE_REQ = "/proc/sys/net/ipv4/tcp_migrate_req"
 # A child crashing more often than this within RESTART_WINDOW_S stops the server.
 MAX_RESTARTS = 5
 RESTART_WINDOW_S = 60.0
@@ -168,6 +171,7 @@ def supervise(settings: Settings) -> int:
     if settings.grpc_port == 0:
         raise ConfigError("SERVER_PROCESSES > 1 needs a fixed GRPC_PORT (0 picks one per process)")
     children = _Children()
+    _hint_migrate_req()
     for signum in FORWARDED:
         signal.signal(signum, children.forward)
     for index in range(settings.server_processes):
@@ -175,3 +179,17 @@ def supervise(settings: Settings) -> int:
     code = children.reap()
     log.info("stopped", extra={"server_processes": settings.server_processes})
     return code
+
+
+def _hint_migrate_req() -> None:
+    """Says once when a crashed child would take its queued connections down with it."""
+    try:
+        with open(MIGRATE_REQ) as file:
+            migrates = file.read().strip() != "0"
+    except OSError:  # not Linux, or a kernel without it
+        return
+    if not migrates:
+        log.info(
+            "net.ipv4.tcp_migrate_req is 0: connections queued on a crashed process's socket "
+            "are reset; set it to 1 to hand them to the other processes"
+        )
