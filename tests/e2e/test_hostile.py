@@ -6,7 +6,8 @@ answers within 50 ms at the 99th percentile and never fails, and the server's pe
 memory stays within 300 MB of its idle size. A case is repeated (with fresh inputs) until
 its window holds at least 2.5 s of Health samples. Each case runs once unmeasured first, so the
 measured run sees a warm server and payloads already built by this process (the attacker's
-own CPU would otherwise count against the server on a 2-core machine).
+own CPU would otherwise count against the server on a 2-core machine); for the same reason
+the attacker's threads run at a lower priority while a case is measured (`Stack`).
 `python -m tests.hostile` prints the same cases as a table.
 """
 

@@ -48,6 +48,7 @@ MAX_MESSAGE_CHARS = 512
 _EXCEPTION_TEXT = re.compile(r"Traceback|File \"|<class |\b\w+(Error|Exception)\b:|Error parsing")
 _ABSOLUTE_PATH = re.compile(r"(?<![\w:/.])/(home|root|tmp|usr|opt|var|etc|work|proc|srv)/")
 GRPC_MB = 64 * 1024 * 1024
+ATTACKER_NICE = 10
 MIN_WINDOW_S = 2.5  # 160-250 Health samples (66-100 a second): the p99 is not just the max
 QUIET_PERIOD_S = 0.25
 QUIET_MARGIN = 0.3  # cores over the idle rate that still count as quiet
@@ -134,7 +135,7 @@ class Stack:
     ) -> tuple[list[Reply], Measured]:
         """Runs a case again and again (fresh inputs each time) until `min_seconds` have
         passed, at least once: a p99 of fewer than 100 samples is their worst one."""
-        with self.measure() as measured:
+        with self.measure() as measured, _attacker_yields():
             started = time.monotonic()
             replies = run(self)
             while time.monotonic() - started < min_seconds:
@@ -232,6 +233,31 @@ class Stack:
                 return
             time.sleep(0.05)
         raise AssertionError("the liveness prober never answered")
+
+
+@contextmanager
+def _attacker_yields() -> Iterator[None]:
+    """Every thread of this process (the attacker's senders, its gRPC threads, the evil
+    host) at ATTACKER_NICE while a case is measured: a real attacker has its own machine,
+    and on two shared cores its CPU would be charged to the server's Health latency (image
+    flood, measured: Health p99 33-46 ms with the attacker at 0, 26-32 ms at 10). The
+    server, Envoy and the prober keep their priority. Linux nice values are per thread."""
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    _renice(own + ATTACKER_NICE)
+    try:
+        yield
+    finally:
+        _renice(own)  # threads started meanwhile included
+
+
+def _renice(value: int) -> None:
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            os.setpriority(os.PRIO_PROCESS, int(tid), value)
+        except ProcessLookupError:  # a thread that ended meanwhile
+            continue
+        except PermissionError:  # back up without CAP_SYS_NICE: what this process starts
+            return  # later inherits the same value, so relative priorities stay as they were
 
 
 def _status_kb(pid: int, key: str) -> int:
