@@ -17,7 +17,6 @@ by the kernel to stop should this tool die without cleaning up (PR_SET_PDEATHSIG
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import signal
@@ -39,6 +38,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from nomic_serve_stubs.v1 import embedding_service_pb2 as pb
 from nomic_serve_stubs.v1 import embedding_service_pb2_grpc as rpc
+
+from .download import file_sha256
 
 __all__ = [
     "cosines",
@@ -180,18 +181,10 @@ def find_variants(folder: Path) -> list[Variant]:
     variants = []
     for path in files:
         size = path.stat().st_size
-        key = (size, _sha256(path))
+        key = (size, file_sha256(path))
         variants.append(Variant(path, size, seen.get(key)))
         seen.setdefault(key, path.name)
     return variants
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as file:
-        while chunk := file.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 # --- one server --------------------------------------------------------------------------

@@ -133,7 +133,7 @@ def _chunks(path: Path) -> Iterator[bytes]:
             yield chunk
 
 
-def _file_sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     sha = hashlib.sha256()
     for chunk in _chunks(path):
         sha.update(chunk)
@@ -146,7 +146,7 @@ def _is_complete(dest: Path, entry: ModelFile) -> bool:
         return False
     if entry.size is not None and dest.stat().st_size != entry.size:
         return False
-    return entry.sha256 is None or _file_sha256(dest) == entry.sha256
+    return entry.sha256 is None or file_sha256(dest) == entry.sha256
 
 
 def _open(url: str, offset: int, timeout: float) -> http.client.HTTPResponse:
