@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from .config import Settings
@@ -66,14 +66,15 @@ def shutdown() -> None:
     _tracer = _provider = None
 
 
-def start_rpc(method: str, metadata: Iterable[tuple[str, Any]] | None) -> Any:
+def start_rpc(method: str, metadata: Callable[[], Iterable[tuple[str, Any]] | None]) -> Any:
     """The RPC's span, made current for the handler's task, as a child of the caller's
-    `traceparent` when it sent one; None when tracing is off."""
+    `traceparent` when it sent one; None when tracing is off. `metadata` is only called
+    when tracing is on: grpc builds the tuples anew at every call."""
     if _tracer is None:
         return None
     from opentelemetry import context, propagate, trace
 
-    carrier = {key: value for key, value in metadata or () if isinstance(value, str)}
+    carrier = {key: value for key, value in metadata() or () if isinstance(value, str)}
     parent = propagate.extract(carrier)
     service, _, name = method.lstrip("/").rpartition("/")
     span = _tracer.start_span(
@@ -86,15 +87,15 @@ def start_rpc(method: str, metadata: Iterable[tuple[str, Any]] | None) -> Any:
     return span, token
 
 
-def end_rpc(started: Any, code: str, attributes: Mapping[str, int]) -> None:
+def end_rpc(started: Any, code: str, *, items: int, tokens: int) -> None:
     if started is None:
         return
     from opentelemetry import context, trace
 
     span, token = started
     span.set_attribute("rpc.grpc.status_code", code)
-    for key, value in attributes.items():
-        span.set_attribute(key, value)
+    span.set_attribute("nomic_serve.items", items)
+    span.set_attribute("nomic_serve.tokens", tokens)
     if code != "OK":
         span.set_status(trace.Status(trace.StatusCode.ERROR, code))
     span.end()

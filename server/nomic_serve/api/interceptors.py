@@ -170,7 +170,7 @@ def _begin(
 ) -> tuple[RequestRecord, contextvars.Token[RequestRecord | None], float]:
     record = RequestRecord(method=method)
     if not method.startswith(_QUIET_PREFIXES):  # probes would bury the traces that matter
-        record.trace = tracing.start_rpc(method, context.invocation_metadata())
+        record.trace = tracing.start_rpc(method, context.invocation_metadata)
     return record, _record.set(record), time.perf_counter()
 
 
@@ -186,8 +186,7 @@ def _end(
         _record.reset(token)
     seconds = time.perf_counter() - started
     metrics.request_done(record, seconds)
-    counts = {"nomic_serve.items": record.items, "nomic_serve.tokens": record.tokens}
-    tracing.end_rpc(record.trace, record.code, counts)
+    tracing.end_rpc(record.trace, record.code, items=record.items, tokens=record.tokens)
     _log(record, seconds)
 
 
