@@ -11,15 +11,19 @@ from nomic_serve.config import Settings
 from nomic_serve.errors import ConfigError
 
 
+def _accepts(keys: ApiKeys, presented: str) -> bool:
+    return keys.match(presented) is not None
+
+
 def test_inline_and_file_keys_are_accepted_and_nothing_else(tmp_path: Path) -> None:
     file = tmp_path / "keys"
     file.write_text("# rotated 2026-12-01\nfile-key-1\n\n  file-key-2  \n")
     keys = ApiKeys(("inline-key",), file)
     assert keys.enabled and len(keys) == 3
     for key in ("inline-key", "file-key-1", "file-key-2"):
-        assert keys.accepts(key)
+        assert _accepts(keys, key)
     for key in ("", "inline", "file-key-1 ", "# rotated 2026-12-01", "FILE-KEY-1"):
-        assert not keys.accepts(key), key
+        assert not _accepts(keys, key), key
 
 
 def test_the_file_is_reloaded_and_a_broken_reload_keeps_the_keys(tmp_path: Path) -> None:
@@ -27,19 +31,19 @@ def test_the_file_is_reloaded_and_a_broken_reload_keeps_the_keys(tmp_path: Path)
     file.write_text("old\n")
     keys = ApiKeys((), file)
     file.write_text("new\n")
-    assert keys.accepts("old")  # not before the reload
+    assert _accepts(keys, "old")  # not before the reload
     keys.reload()
-    assert keys.accepts("new") and not keys.accepts("old")
+    assert _accepts(keys, "new") and not _accepts(keys, "old")
     file.unlink()
     keys.reload()  # logged, and the keys in force stay
-    assert keys.accepts("new")
+    assert _accepts(keys, "new")
 
 
 def test_an_empty_keys_file_closes_the_server_instead_of_opening_it(tmp_path: Path) -> None:
     file = tmp_path / "keys"
     file.write_text("\n# none yet\n")
     keys = ApiKeys((), file)
-    assert keys.enabled and len(keys) == 0 and not keys.accepts("anything")
+    assert keys.enabled and len(keys) == 0 and not _accepts(keys, "anything")
     assert not ApiKeys((), None).enabled
 
 

@@ -85,9 +85,6 @@ class ApiKeys:
             return
         log.info("API keys reloaded", extra={"api_keys": len(self._digests)})
 
-    def accepts(self, presented: str) -> bool:
-        return self.match(presented) is not None
-
     def match(self, presented: str) -> bytes | None:
         """The digest of the key presented if it is one of ours. Compared with every key
         whatever the outcome, in constant time per key."""
