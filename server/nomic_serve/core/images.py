@@ -12,6 +12,7 @@ import json
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -315,17 +316,35 @@ def resize_geometry(
 def clip_pixels(image: Image.Image, config: ClipConfig = DEFAULT_CLIP) -> np.ndarray:
     """The model input for one image: float32 [3, crop height, crop width].
 
-    A greyscale image is resized as it is and its channel repeated afterwards: Pillow
+    A greyscale image is resized as it is and its one channel stands for all three: Pillow
     resamples every band with the same weights, so this is the RGB result bit for bit,
     without a full-size RGB copy (196 MB for a 7000x7000 scan)."""
     if image.mode == "L" and not image.has_transparency_data:
-        window = np.repeat(_resized_crop(image, config)[..., None], 3, axis=2)
+        grey = _resized_crop(image, config)
+        planes = (grey, grey, grey)
     else:
         window = _resized_crop(to_rgb(image), config)
-    scaled = (window.astype(np.float64) * config.rescale).astype(np.float32)
-    mean = np.asarray(config.mean, dtype=np.float32)
-    std = np.asarray(config.std, dtype=np.float32)
-    return np.ascontiguousarray(((scaled - mean) / std).transpose(2, 0, 1))
+        planes = (window[..., 0], window[..., 1], window[..., 2])
+    table = _normalized_values(config)
+    pixels = np.empty((3, *planes[0].shape), dtype=np.float32)
+    for channel, plane in enumerate(planes):
+        np.take(table[channel], plane, out=pixels[channel])
+    return pixels
+
+
+@cache
+def _normalized_values(config: ClipConfig) -> np.ndarray:
+    """What rescaling and normalizing makes of each uint8 value, per channel: [3, 256] float32.
+
+    Computed with the very operations transformers applies to every pixel (float64 rescale,
+    float32 cast, float32 subtract and divide, each correctly rounded), so looking the values
+    up is the same result bit for bit, about 7x faster than the arithmetic on 150,000 pixels
+    (2.3 -> 0.3 ms at 224x224), with the GIL released throughout."""
+    scaled = (np.arange(256, dtype=np.float64) * config.rescale).astype(np.float32)
+    mean = np.asarray(config.mean, dtype=np.float32)[:, None]
+    std = np.asarray(config.std, dtype=np.float32)[:, None]
+    table: np.ndarray = (scaled[None, :] - mean) / std
+    return table
 
 
 def _resized_crop(rgb: Image.Image, config: ClipConfig) -> np.ndarray:
