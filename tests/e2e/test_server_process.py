@@ -224,6 +224,30 @@ def test_grpcurl_images_with_the_original_bodies(server: ServerProcess) -> None:
     assert reply["exif_data"] == {}
 
 
+# OS thread names (prefixes) of the pools whose work mostly releases the GIL, and of ONNX
+# Runtime's own threads, which inherit the name of the thread that built their session.
+LOWERED = ("decode", "vision", "inference", "ort-")
+
+
+def test_worker_threads_run_below_the_event_loop(server: ServerProcess) -> None:
+    """Image decoding and inference (ONNX Runtime's threads included) at WORKER_NICE (10)
+    below the event loop, which keeps the priority the process was started with."""
+    with grpc.insecure_channel(server.address) as channel:
+        stub = rpc.EmbeddingServiceStub(channel)
+        stub.Embed(pb.EmbedRequest(input="wake the inference threads"), timeout=30)
+        stub.ImageEmbed(pb.ImageEmbedRequest(content=_png_data_url()), timeout=30)
+    pid = server.proc.pid
+    threads = []  # (OS name, nice)
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        stat = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        threads.append(((task / "comm").read_text().strip(), int(stat[16])))
+    loop = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+    assert loop == os.getpriority(os.PRIO_PROCESS, 0)  # as this process started it
+    lowered = [(name, nice) for name, nice in threads if name.startswith(LOWERED)]
+    assert {name.rstrip("_0123456789") for name, _ in lowered} >= {"decode", "vision", "inference"}
+    assert {nice for _, nice in lowered} == {min(loop + 10, 19)}, lowered
+
+
 def test_grpcurl_refuses_private_urls(server: ServerProcess) -> None:
     refused = server.grpcurl(
         "nomic.serve.v1.EmbeddingService/ImageEmbed",
