@@ -9,6 +9,8 @@ import asyncio
 import base64
 import io
 import json
+import os
+import shutil
 from pathlib import Path
 
 import grpc
@@ -250,6 +252,39 @@ async def test_calibration_is_cached_and_reused(tiny_model, tmp_path: Path, capl
         assert len(calibrated) == (1 if len(hashes) == 1 else 0)
     assert hashes[0] == hashes[1]
     assert len(list((tmp_path / "calibration").glob("*.npy"))) == 1
+
+
+async def test_a_restart_trusts_the_remembered_file_digests(
+    tiny_model, tmp_path: Path, caplog
+) -> None:
+    """The model's and tokenizer's sha256 are remembered under path, size and mtime: a restart
+    does not hash the files again (a planted digest is believed, so the vectors are looked for
+    under another name and made anew), and a file whose mtime changed is hashed again (its
+    true digest finds the first start's vectors)."""
+    caplog.set_level("INFO", logger="nomic_serve.core.calibration")
+    folder = tmp_path / "model"
+    shutil.copytree(tiny_model.folder, folder)
+    model = folder / tiny_model.model.name
+
+    async def calibrated() -> bool:
+        caplog.clear()
+        async with serving(model, cache_dir=tmp_path / "cache", **ONE_SESSION) as served:
+            await served.stub.Info(pb.InfoRequest())
+        return any(r.getMessage() == "calibrated int8 ranges" for r in caplog.records)
+
+    vectors = tmp_path / "cache" / "calibration"
+    assert await calibrated()
+    first = set(vectors.glob("*.npy"))
+    digests = sorted((vectors / "digests").iterdir())
+    assert len(digests) == 2  # the model and its tokenizer
+    for digest in digests:
+        digest.write_text("0" * 64)
+    assert await calibrated()  # the planted digests were used: no file was read again
+    for planted in set(vectors.glob("*.npy")) - first:
+        planted.unlink()  # were the planted digests still believed, a start would calibrate
+    for path in (model, folder / "tokenizer.json"):
+        os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+    assert not await calibrated()  # hashed again: the first start's vectors are found
 
 
 async def test_an_operator_ranges_file(tiny_model, tmp_path: Path) -> None:

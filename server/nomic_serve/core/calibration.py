@@ -8,18 +8,23 @@ dimension, half of it as documents and half as queries where the model has task 
 straight on the session: before serving, outside the scheduler, the cache and the metrics,
 which count requests only. The vectors are saved in CACHE_DIR/calibration under a hash of
 the model's and tokenizer's bytes, the ONNX Runtime version and the providers (those change
-the vectors), so a later start reads them instead (a seed in CACHE_SEED_DIR first).
+the vectors), so a later start reads them instead (a seed in CACHE_SEED_DIR first). Each
+file's digest is remembered too, so a restart reads no model byte to find its vectors.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
+import re
 import tempfile
 import time
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 import onnxruntime as ort
@@ -37,6 +42,7 @@ log = logging.getLogger(__name__)
 CORPUS = "calibration-v1"
 _PREFIXES = ("search_document", "search_query")
 _BATCH = 32
+_SHA256 = re.compile("[0-9a-f]{64}")
 
 
 def corpus() -> list[str]:
@@ -57,8 +63,9 @@ def calibrate(
         return Calibration.from_file(ranges_file, native)
     texts = corpus()
     detail = f"{CORPUS} ({len(texts)} sentences)"
-    name = f"{_identity(model, tokenizer, engine.session.providers)}.npy"
-    for folder in (seed_dir, cache_dir):
+    folders = (seed_dir, cache_dir)
+    name = f"{_identity(model, tokenizer, engine.session.providers, folders)}.npy"
+    for folder in folders:
         if folder is not None and (folder / "calibration" / name).is_file():
             vectors = np.load(folder / "calibration" / name)
             if vectors.shape == (len(texts), native):
@@ -69,7 +76,7 @@ def calibrate(
         "calibrated int8 ranges",
         extra={"sentences": len(texts), "seconds": round(time.perf_counter() - started, 2)},
     )
-    _save(cache_dir / "calibration", name, vectors)
+    _save(cache_dir / "calibration", name, lambda file: np.save(file, vectors))
     return Calibration.from_vectors(vectors, detail)
 
 
@@ -90,23 +97,51 @@ def _embed(engine: TextEngine, texts: list[str]) -> np.ndarray:
     return matryoshka(np.stack(rows), native, profile.layer_norm)
 
 
-def _identity(model: Path, tokenizer: Path, providers: list[str]) -> str:
+def _identity(
+    model: Path, tokenizer: Path, providers: list[str], folders: tuple[Path | None, Path]
+) -> str:
     digest = hashlib.sha256()
     for path in (model, tokenizer):
-        with path.open("rb") as file:
-            while chunk := file.read(1 << 20):
-                digest.update(chunk)
+        digest.update(_content_sha256(path, folders).encode())
     digest.update(f"|{CORPUS}|{ort.__version__}|{providers}".encode())
     return digest.hexdigest()[:32]
 
 
-def _save(folder: Path, name: str, vectors: np.ndarray) -> None:
+def _content_sha256(path: Path, folders: tuple[Path | None, Path]) -> str:
+    """The file's sha256, remembered in calibration/digests under its path, size and mtime
+    (the key the optimized-graph cache uses): a restart then reads no model byte for this
+    (hashing a 550 MB model took about 0.5 s at every start). A remembered digest is looked
+    up in the seed folder, then the cache folder; a new one is saved in the cache folder."""
+    resolved = path.resolve()
+    stat = resolved.stat()
+    key = f"{resolved}|{stat.st_size}|{stat.st_mtime_ns}"
+    memo = hashlib.sha256(key.encode()).hexdigest()[:32]
+    for place in folders:
+        if place is not None:
+            with contextlib.suppress(OSError, UnicodeDecodeError):
+                remembered = (place / "calibration" / "digests" / memo).read_text("ascii")
+                if _SHA256.fullmatch(remembered):
+                    return remembered
+    digest = hashlib.sha256()
+    with resolved.open("rb") as file:
+        while chunk := file.read(1 << 20):
+            digest.update(chunk)
+    content = digest.hexdigest()
+    folder = folders[1] / "calibration" / "digests"
+    _save(folder, memo, lambda file: file.write(content.encode()), warn=False)
+    return content
+
+
+def _save(
+    folder: Path, name: str, write: Callable[[IO[bytes]], object], *, warn: bool = True
+) -> None:
     """Atomically (a reader never sees half a file); a CACHE_DIR that cannot be written only
-    costs the next start the same work."""
+    costs the next start the same work (said once, for the vectors, not for each digest)."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder, suffix=".tmp", delete=False) as file:
-            np.save(file, vectors)
+            write(file)
         os.replace(file.name, folder / name)
     except OSError as exc:
-        log.warning("calibration not cached in %s: %s", folder, exc.strerror or exc)
+        level = logging.WARNING if warn else logging.DEBUG
+        log.log(level, "calibration not cached in %s: %s", folder, exc.strerror or exc)
