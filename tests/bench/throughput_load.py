@@ -29,7 +29,7 @@ from nomic_serve.config import ENVIRONMENT
 from nomic_serve_stubs.v1 import embedding_service_pb2 as pb
 from nomic_serve_stubs.v1 import embedding_service_pb2_grpc as rpc
 
-from ..support.processes import child_pids
+from ..support.processes import child_pids, listening_children
 from .throughput_models import SERVER_CACHE
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -62,6 +62,7 @@ class BenchServer:
     ) -> None:
         self.port = _free_port()
         self.address = f"127.0.0.1:{self.port}"
+        self.processes = int(env.get("SERVER_PROCESSES", "1"))
         clean = {k: v for k, v in os.environ.items() if k not in ENVIRONMENT}
         clean.update(
             env,
@@ -97,8 +98,9 @@ class BenchServer:
         return self.proc.poll() is None
 
     def wait_ready(self, timeout: float) -> float:
-        """Seconds until Health says the text model serves; ServerFailed (with the log)
-        when the process exits or the deadline passes."""
+        """Seconds until Health says the text model serves, in every process when there are
+        several (one answering first would otherwise take every connection of the run);
+        ServerFailed (with the log) when the process exits or the deadline passes."""
         started = time.monotonic()
         last = "no answer yet"
         with grpc.insecure_channel(self.address) as channel:
@@ -111,9 +113,11 @@ class BenchServer:
                     )
                 try:
                     health = stub.Health(pb.HealthRequest(), timeout=2)
-                    if health.text_model:
+                    listening = self._listening()
+                    if health.text_model and listening == self.processes:
                         return time.monotonic() - started
-                    last = f"Health answered text_model=false (status {health.status!r})"
+                    last = f"Health answered text_model={health.text_model} (status "
+                    last += f"{health.status!r}), {listening} of {self.processes} listening"
                 except grpc.RpcError as exc:
                     last = f"{exc.code().name}: {exc.details()}"
                 time.sleep(0.1)
@@ -121,6 +125,12 @@ class BenchServer:
             f"server not ready after {timeout:.0f} s, last: {last} (log {self.log_path}):\n"
             f"{self.log_tail()}"
         )
+
+    def _listening(self) -> int:
+        """Processes serving on the port: the supervisor's children, or the server itself."""
+        if self.processes == 1:
+            return 1
+        return len(listening_children(self.pid, self.port))
 
     def describe(self) -> str:
         """The served model as Info reports it (name, batching and why, scheduler)."""

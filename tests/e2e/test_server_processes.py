@@ -20,7 +20,13 @@ from nomic_serve_stubs.v1 import embedding_service_pb2 as pb
 from nomic_serve_stubs.v1 import embedding_service_pb2_grpc as rpc
 
 from ..support.models import TextModelDir
-from ..support.processes import ServerProcess, child_pids, free_port, text_server
+from ..support.processes import (
+    ServerProcess,
+    child_pids,
+    free_port,
+    listening_children,
+    text_server,
+)
 from ..support.waiting import eventually_sync
 
 pytestmark = pytest.mark.e2e
@@ -42,13 +48,7 @@ def _children(process: ServerProcess) -> list[int]:
 
 
 def _listeners(process: ServerProcess) -> set[int]:
-    """Children with a socket listening on the port (the supervisor binds nothing)."""
-    found = set()
-    out = subprocess.run(["ss", "-Hltnp"], capture_output=True, text=True, check=True).stdout
-    for line in out.splitlines():
-        if f":{process.port} " in line:
-            found |= {pid for pid in _children(process) if f"pid={pid}," in line}
-    return found
+    return listening_children(process.proc.pid, process.port)
 
 
 def _request_lines(process: ServerProcess) -> list[dict]:

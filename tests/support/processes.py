@@ -36,6 +36,18 @@ def child_pids(pid: int) -> list[int]:
     return [int(child) for child in listed.split()]
 
 
+def listening_children(pid: int, port: int) -> set[int]:
+    """Children of `pid` with a socket listening on `port` (a SERVER_PROCESSES child binds it
+    once its models are loaded; the supervisor binds nothing). Read with iproute2's `ss`."""
+    found = set()
+    out = subprocess.run(["ss", "-Hltnp"], capture_output=True, text=True, check=True).stdout
+    children = child_pids(pid)
+    for line in out.splitlines():
+        if f":{port} " in line:
+            found |= {child for child in children if f"pid={child}," in line}
+    return found
+
+
 def text_server(folder: Path, model: Path, env: dict[str, str]) -> ServerProcess:
     """`python -m nomic_serve` in `folder` serving the text model `model` alone, with `env`."""
     settings = {"TXT_MODEL": str(model), "IMG_MODEL": "none", **env}
