@@ -30,6 +30,7 @@ import numpy as np
 import onnxruntime as ort
 
 from .engine import TextEngine
+from .inference import file_version
 from .postprocessing import matryoshka
 from .prompts import prompt_for
 from .quantization import Calibration
@@ -109,13 +110,11 @@ def _identity(
 
 def _content_sha256(path: Path, folders: tuple[Path | None, Path]) -> str:
     """The file's sha256, remembered in calibration/digests under its path, size and mtime
-    (the key the optimized-graph cache uses): a restart then reads no model byte for this
-    (hashing a 550 MB model took about 0.5 s at every start). A remembered digest is looked
-    up in the seed folder, then the cache folder; a new one is saved in the cache folder."""
-    resolved = path.resolve()
-    stat = resolved.stat()
-    key = f"{resolved}|{stat.st_size}|{stat.st_mtime_ns}"
-    memo = hashlib.sha256(key.encode()).hexdigest()[:32]
+    (`file_version`, as the optimized-graph cache): a restart then reads no model byte for
+    this (hashing a 550 MB model took about 0.5 s at every start). A remembered digest is
+    looked up in the seed folder, then the cache folder; a new one is saved in the cache
+    folder."""
+    memo = hashlib.sha256(file_version(path).encode()).hexdigest()[:32]
     for place in folders:
         if place is not None:
             with contextlib.suppress(OSError, UnicodeDecodeError):
@@ -123,7 +122,7 @@ def _content_sha256(path: Path, folders: tuple[Path | None, Path]) -> str:
                 if _SHA256.fullmatch(remembered):
                     return remembered
     digest = hashlib.sha256()
-    with resolved.open("rb") as file:
+    with path.open("rb") as file:
         while chunk := file.read(1 << 20):
             digest.update(chunk)
     content = digest.hexdigest()

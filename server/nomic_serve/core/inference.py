@@ -31,6 +31,7 @@ __all__ = [
     "Threads",
     "VisionSession",
     "batching_mode",
+    "file_version",
     "load_cuda_libraries",
     "optimized_graph_cache",
     "read_batching_mode",
@@ -255,10 +256,18 @@ def _optimized_session(
 
 def _cached_name(path: Path, providers: list[str]) -> str:
     """One file per model version, ONNX Runtime version and provider list."""
-    stat = path.resolve().stat()
-    identity = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{ort.__version__}|{providers}"
+    identity = f"{file_version(path)}|{ort.__version__}|{providers}"
     digest = hashlib.sha256(identity.encode()).hexdigest()[:24]
     return f"{path.stem}-{digest}.onnx"
+
+
+def file_version(path: Path) -> str:
+    """A file's resolved path, size and modification time: what the caches derived from a
+    model file are keyed by, so a replaced file (a new download, another mounted volume) is
+    noticed without reading it."""
+    resolved = path.resolve()
+    stat = resolved.stat()
+    return f"{resolved}|{stat.st_size}|{stat.st_mtime_ns}"
 
 
 # The CUDA and cuDNN libraries ONNX Runtime's CUDA provider needs, in the order they depend on
